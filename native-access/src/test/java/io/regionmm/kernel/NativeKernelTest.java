@@ -178,7 +178,9 @@ class NativeKernelTest
         mappings.add(new long[] {grown, 3 * PAGE});
         assertEquals(addr, grown);
         assertEquals((byte)9, segment(grown, 3 * PAGE).get(ValueLayout.JAVA_BYTE, PAGE - 1));
-        assertEquals(3 * PAGE, vmaAt(addr).length());
+        // Neighbouring anonymous VMAs may merge with ours, so check coverage rather than the exact length.
+        final MapsEntry vma = vmaAt(addr);
+        assertTrue(vma.start() <= addr && vma.end() >= addr + 3 * PAGE, vma.toString());
     }
 
     @Test

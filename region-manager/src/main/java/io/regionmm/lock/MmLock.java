@@ -1,0 +1,395 @@
+package io.regionmm.lock;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The mm lock of one address space and the per-region read locks that hang off it: the whole locking protocol
+ * of regionmm, in one file, after the Linux kernel's {@code mmap_lock}, {@code mm_lock_seq} and per-VMA locks.
+ *
+ * <p>Three ways to read, one way to write:
+ * <ul>
+ * <li>Speculative: {@link #speculateTryBegin()} / {@link #speculateRetry(long)} around a lock-free lookup and a
+ *     copy. Nothing read may be acted on before {@code speculateRetry} says the copy is valid.</li>
+ * <li>Per-region: {@link #tryStartRead(RegionLock)} / {@link #endRead(RegionLock)} pin one region; while pinned
+ *     its memory cannot be unmapped, moved, shrunk or re-protected.</li>
+ * <li>Slow: {@link #beginRead()} / {@link #endRead()} take the mm lock shared. Always succeeds.</li>
+ * <li>Writers: {@link #beginWrite()} ... {@link #endWrite()} (or {@link #downgrade()}), and inside,
+ *     {@link #writeLock(RegionLock)} on every region the write changes and {@link #detach(RegionLock)} on every
+ *     region it removes. There is no per-region unlock: ending the section unlocks them all at once.</li>
+ * </ul>
+ *
+ * <p>Correctness is one-sided: {@code tryStartRead} may report {@link StartRead#WRITE_LOCKED} when no writer
+ * holds the region any more (a stale early check, a concurrent section that just ended); it never reports
+ * {@link StartRead#PINNED} for a region a writer has locked. Likewise {@code speculateRetry} may fail a copy
+ * that was in fact consistent, and never passes one that was not.
+ *
+ * <p>A thread that holds a pin must not begin a write or wait on one: the writer waits for the pin to go.
+ * Readers never wait while holding a pin (a failed {@code tryStartRead} returns at once), so pins cannot deadlock.
+ */
+public final class MmLock
+{
+    /*
+     * Algorithmic notes.
+     *
+     * State.
+     *   seq        the mm sequence (kernel: mm_lock_seq). Even: no writer. Odd: a write section is open; the
+     *              value identifies that section. A long: it cannot wrap in any lifetime (2^63 sections).
+     *   rw         the mm lock proper, a fair ReentrantReadWriteLock: writers exclusive, slow readers shared.
+     *              Fair, so a stream of readers cannot starve a queued writer.
+     *   refcnt     per region (kernel: vm_refcnt), shared with the writer flag:
+     *                0                 detached: removed from the map, never pinned again
+     *                1                 attached, nobody reading
+     *                1 + n             n readers hold pins
+     *                WRITER_FLAG + ... a writer is excluding readers; new pins are refused
+     *   lockSeq    per region (kernel: vm_lock_seq). Equal to seq exactly while the section numbered seq has
+     *              write-locked the region. Ending the section changes seq, so every such equality breaks at
+     *              once: that is the batch release.
+     *
+     * Writer: beginWrite takes rw exclusively, then seq := seq + 1 (odd). Store-store fence after it: a reader
+     *   that sees any store of the section (a new map, a region's lockSeq) must also see the odd seq, else a
+     *   speculation could validate across the change.
+     *   writeLock(r): if r.lockSeq == seq, done (already locked in this section). Else add WRITER_FLAG to
+     *   r.refcnt, wait until only the attached count is left (readers drained), store r.lockSeq = seq, remove
+     *   the flag with release. detach(r) instead ends with refcnt := 0.
+     *   endWrite: seq := seq + 1 (even) with release, then release rw.
+     *
+     * Reader, per region (kernel: vma_start_read):
+     *   1. early check: r.lockSeq == seq -> WRITE_LOCKED. Opaque loads: a false "locked" is allowed here.
+     *   2. CAS refcnt c -> c + 1 with acquire, refusing c == 0 (DETACHED) and c with the flag (WRITE_LOCKED).
+     *   3. re-check r.lockSeq == seq -> drop the pin, WRITE_LOCKED. The acquire of step 2 keeps this load after
+     *      the increment (the race of the vm_refcnt thread: hoisted above it, the load could see the old
+     *      lockSeq while the writer, not yet seeing our increment, goes ahead). It also pairs with the writer's
+     *      release when it removes the flag, so a reader that pins after that sees the new lockSeq.
+     *   4. the caller checks the region still covers its address (a lookup in an older map may have found a
+     *      region that has since been replaced; replaced regions are detached, so step 2 usually catches it).
+     *   endRead: refcnt - 1 with release (the reader's accesses happen before the writer, acquiring the count,
+     *   goes on to change the mapping); the last reader unparks a waiting writer.
+     *
+     * Speculation (kernel: mmap_lock_speculate_try_begin / _retry): s = seq with acquire; odd -> not now.
+     *   Copy what is needed, then loadLoadFence and compare seq with s. The fence keeps the copy's loads before
+     *   the final load of seq; together with the writer's store-store fence a copy that overlapped any write
+     *   section sees a different seq.
+     *
+     * Regions are never recycled (a removed region is garbage, collected when no reader refers to it), so the
+     * kernel's SLAB_TYPESAFE_BY_RCU hazard of a freed object reused for another mm cannot arise here.
+     */
+
+    /** The writer flag in a region's reference count. */
+    static final int WRITER_FLAG = 1 << 30;
+    /** What speculateTryBegin returns when a writer is active. */
+    public static final long NO_SPECULATION = -1;
+
+    private static final VarHandle SEQ;
+    private static final VarHandle REFCNT;
+    private static final VarHandle LOCK_SEQ;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            SEQ = lookup.findVarHandle(MmLock.class, "seq", long.class);
+            REFCNT = lookup.findVarHandle(RegionLock.class, "refcnt", int.class);
+            LOCK_SEQ = lookup.findVarHandle(RegionLock.class, "lockSeq", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock(true);
+    @SuppressWarnings("unused") // through SEQ
+    private long seq;
+    private volatile Thread waitingWriter;
+
+    // ---------------------------------------------------------------- writers
+
+    /**
+     * Takes the mm lock exclusively and opens a write section.
+     *
+     * @return the section's sequence (odd).
+     */
+    public long beginWrite()
+    {
+        rw.writeLock().lock();
+        return openSection();
+    }
+
+    /**
+     * Like {@link #beginWrite()}, but gives up after the timeout.
+     *
+     * @param timeout how long to wait.
+     * @param unit    its unit.
+     * @return the section's sequence, or 0 when the lock was not acquired in time.
+     * @throws InterruptedException if interrupted while waiting.
+     */
+    public long tryBeginWrite(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        if (!rw.writeLock().tryLock(timeout, unit))
+        {
+            return 0;
+        }
+        return openSection();
+    }
+
+    private long openSection()
+    {
+        final long s = (long)SEQ.get(this) + 1; // we hold rw exclusively: no other writer of seq
+        SEQ.setOpaque(this, s);
+        // store-store: pairs with the loadLoadFence in speculateRetry and the acquire loads in tryStartRead; no
+        // store of this section (map publication, lockSeq) may become visible before the odd seq.
+        VarHandle.storeStoreFence();
+        return s;
+    }
+
+    /**
+     * Ends the write section: every region it write-locked is released at once. Releases the mm lock.
+     */
+    public void endWrite()
+    {
+        assertWriteLocked();
+        closeSection();
+        rw.writeLock().unlock();
+    }
+
+    /**
+     * Ends the write section like {@link #endWrite()}, but leaves the caller holding the mm lock shared; release it
+     * with {@link #endRead()}.
+     */
+    public void downgrade()
+    {
+        assertWriteLocked();
+        rw.readLock().lock(); // a ReentrantReadWriteLock lets the write holder take the read lock
+        closeSection();
+        rw.writeLock().unlock();
+    }
+
+    private void closeSection()
+    {
+        // release: pairs with the acquire loads of seq in speculateTryBegin and tryStartRead; everything the
+        // section did (mappings, map publication) is visible to whoever sees the even value.
+        SEQ.setRelease(this, (long)SEQ.get(this) + 1);
+    }
+
+    /**
+     * @return true when the calling thread holds the mm lock exclusively.
+     */
+    public boolean isWriteLockedByCurrentThread()
+    {
+        return rw.isWriteLockedByCurrentThread();
+    }
+
+    /**
+     * @throws IllegalStateException when the caller does not hold the mm lock exclusively.
+     */
+    public void assertWriteLocked()
+    {
+        if (!rw.isWriteLockedByCurrentThread())
+        {
+            throw new IllegalStateException("the mm write lock is not held by " + Thread.currentThread().getName());
+        }
+    }
+
+    /**
+     * Write-locks a region for the current section: waits until its readers have drained; new pins are refused
+     * until the section ends. Free when the region is already locked in this section. Caller holds the write lock.
+     *
+     * @param r the region.
+     */
+    public void writeLock(final RegionLock r)
+    {
+        final long s = (long)SEQ.get(this); // owner's read of its own store
+        if ((long)LOCK_SEQ.getOpaque(r) == s)
+        {
+            return;
+        }
+        excludeReaders(r);
+        // Plain-order store is enough: the release below publishes it (pairs with the reader's acquire CAS).
+        LOCK_SEQ.setOpaque(r, s);
+        REFCNT.getAndAddRelease(r, -WRITER_FLAG);
+    }
+
+    /**
+     * Marks a region detached: it has left the map and can never be pinned again. Waits for its readers like
+     * {@link #writeLock}. Caller holds the write lock.
+     *
+     * @param r the region.
+     */
+    public void detach(final RegionLock r)
+    {
+        excludeReaders(r);
+        LOCK_SEQ.setOpaque(r, (long)SEQ.get(this));
+        // release: a reader that sees 0 sees everything the section did before it.
+        REFCNT.setRelease(r, 0);
+    }
+
+    private void excludeReaders(final RegionLock r)
+    {
+        assertWriteLocked();
+        final int before = (int)REFCNT.getAndAdd(r, WRITER_FLAG);
+        if (before == 0 || (before & WRITER_FLAG) != 0)
+        {
+            REFCNT.getAndAdd(r, -WRITER_FLAG);
+            throw new IllegalStateException("region is " + (before == 0 ? "detached" : "already being locked"));
+        }
+        RacePoint.WRITER_WAITING_FOR_READERS.reach();
+        // acquire: pairs with endRead's release, so every access a reader made through its pin happens before
+        // whatever this writer does to the mapping next.
+        if ((int)REFCNT.getAcquire(r) != WRITER_FLAG + 1)
+        {
+            waitForReaders(r);
+        }
+    }
+
+    private void waitForReaders(final RegionLock r)
+    {
+        final IdleStrategy idle = new BackoffIdleStrategy(64, 64, 1_000, 200_000);
+        waitingWriter = Thread.currentThread(); // endRead unparks us when it drops the last pin
+        try
+        {
+            while ((int)REFCNT.getAcquire(r) != WRITER_FLAG + 1)
+            {
+                idle.idle(); // spin, yield, then parkNanos: a missed unpark costs at most one park period
+            }
+        }
+        finally
+        {
+            waitingWriter = null;
+        }
+    }
+
+    // ---------------------------------------------------------------- per-region readers
+
+    /**
+     * Tries to pin a region found by a lock-free lookup. Never waits.
+     *
+     * @param r the region.
+     * @return {@link StartRead#PINNED} (then call {@link #endRead(RegionLock)}), or why not.
+     */
+    public StartRead tryStartRead(final RegionLock r)
+    {
+        RacePoint.READER_AFTER_LOOKUP.reach();
+        // Early check, opaque: nothing relies on it (a stale value only makes us try the CAS, or fall back early).
+        if ((long)LOCK_SEQ.getOpaque(r) == (long)SEQ.getOpaque(this))
+        {
+            return StartRead.WRITE_LOCKED;
+        }
+        int c;
+        do
+        {
+            c = (int)REFCNT.getOpaque(r);
+            if (c == 0)
+            {
+                return StartRead.DETACHED;
+            }
+            if ((c & WRITER_FLAG) != 0 || c == WRITER_FLAG - 1)
+            {
+                return StartRead.WRITE_LOCKED; // writer excluding readers (or the count would overflow into the flag)
+            }
+        }
+        // acquire: the re-check below must not be reordered before the increment (seed 004), and pairs with the
+        // writer's release when it removes the flag after storing lockSeq.
+        while (!REFCNT.weakCompareAndSetAcquire(r, c, c + 1));
+        RacePoint.READER_AFTER_INCREMENT.reach();
+        if ((long)LOCK_SEQ.getAcquire(r) == (long)SEQ.getAcquire(this))
+        {
+            endRead(r);
+            return StartRead.WRITE_LOCKED;
+        }
+        return StartRead.PINNED;
+    }
+
+    /**
+     * Drops a pin taken by {@link #tryStartRead}.
+     *
+     * @param r the region.
+     */
+    public void endRead(final RegionLock r)
+    {
+        // release: pairs with the acquire in excludeReaders; the reader's accesses happen before the writer's change.
+        final int before = (int)REFCNT.getAndAddRelease(r, -1);
+        if (before == WRITER_FLAG + 2)
+        {
+            final Thread w = waitingWriter; // last reader out while a writer waits: wake it (spurious wakeups are fine)
+            if (w != null)
+            {
+                LockSupport.unpark(w);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- slow readers
+
+    /**
+     * Takes the mm lock shared (the slow path): no write section can be open until {@link #endRead()}.
+     */
+    public void beginRead()
+    {
+        rw.readLock().lock();
+    }
+
+    /**
+     * Releases the shared mm lock.
+     */
+    public void endRead()
+    {
+        rw.readLock().unlock();
+    }
+
+    // ---------------------------------------------------------------- speculation
+
+    /**
+     * Begins a speculative read.
+     *
+     * @return a sequence to pass to {@link #speculateRetry}, or {@link #NO_SPECULATION} while a writer is active.
+     */
+    public long speculateTryBegin()
+    {
+        // acquire: pairs with closeSection's release; the map we load next is at least as new as this value.
+        final long s = (long)SEQ.getAcquire(this);
+        return (s & 1) != 0 ? NO_SPECULATION : s;
+    }
+
+    /**
+     * Ends a speculative read.
+     *
+     * @param s the value from {@link #speculateTryBegin()}.
+     * @return true when the data read since may be inconsistent and must be discarded.
+     */
+    public boolean speculateRetry(final long s)
+    {
+        RacePoint.SPECULATION_BEFORE_VALIDATE.reach();
+        // load-load: every load of the copy completes before this load of seq (pairs with openSection's fence).
+        VarHandle.loadLoadFence();
+        return (long)SEQ.getOpaque(this) != s;
+    }
+
+    /**
+     * @return the current mm sequence (acquire); odd while a writer is active.
+     */
+    public long sequence()
+    {
+        return (long)SEQ.getAcquire(this);
+    }
+
+    // ---------------------------------------------------------------- for RegionLock
+
+    static void initRegion(final RegionLock r, final long creatorSeq)
+    {
+        REFCNT.set(r, 1);
+        LOCK_SEQ.set(r, creatorSeq); // published with the map that holds r (release store)
+    }
+
+    static int refcntAcquire(final RegionLock r)
+    {
+        return (int)REFCNT.getAcquire(r);
+    }
+}

@@ -1,0 +1,196 @@
+package io.regionmm.region;
+
+import io.regionmm.lock.RegionLock;
+
+/**
+ * A range [start, end) of the address space mapped from a file (the kernel's {@code vm_area_struct}). Immutable:
+ * an operation that changes a region replaces it with new regions and detaches the old one, so a reader that
+ * copied a region's fields has a consistent set. The lock words it inherits are the only mutable state.
+ */
+public final class Region extends RegionLock
+{
+    private final long start;
+    private final long end;
+    private final FileHandle file;
+    private final long fileOffset;
+    private final Protection protection;
+    private final Sharing sharing;
+    private final Advice advice;
+    private final boolean locked;
+
+    /**
+     * Creates a region inside a write section.
+     *
+     * @param sectionSeq the creating section's sequence.
+     * @param start      first address, page-aligned.
+     * @param end        end address, page-aligned, greater than start.
+     * @param file       the mapped file.
+     * @param fileOffset file offset of start.
+     * @param protection its protection.
+     * @param sharing    shared or private.
+     * @param advice     lasting advice (NORMAL, RANDOM, SEQUENTIAL).
+     * @param locked     mlock'ed.
+     */
+    public Region(final long sectionSeq, final long start, final long end, final FileHandle file, final long fileOffset,
+        final Protection protection, final Sharing sharing, final Advice advice, final boolean locked)
+    {
+        super(sectionSeq);
+        this.start = start;
+        this.end = end;
+        this.file = file;
+        this.fileOffset = fileOffset;
+        this.protection = protection;
+        this.sharing = sharing;
+        this.advice = advice;
+        this.locked = locked;
+    }
+
+    /** @return first address. */
+    public long start()
+    {
+        return start;
+    }
+
+    /** @return address after the last byte. */
+    public long end()
+    {
+        return end;
+    }
+
+    /** @return end - start. */
+    public long length()
+    {
+        return end - start;
+    }
+
+    /** @return the mapped file. */
+    public FileHandle file()
+    {
+        return file;
+    }
+
+    /** @return file offset of {@link #start()}. */
+    public long fileOffset()
+    {
+        return fileOffset;
+    }
+
+    /**
+     * @param address an address inside the region.
+     * @return the file offset it maps.
+     */
+    public long fileOffsetOf(final long address)
+    {
+        return fileOffset + (address - start);
+    }
+
+    /** @return protection. */
+    public Protection protection()
+    {
+        return protection;
+    }
+
+    /** @return sharing. */
+    public Sharing sharing()
+    {
+        return sharing;
+    }
+
+    /** @return lasting advice. */
+    public Advice advice()
+    {
+        return advice;
+    }
+
+    /** @return true when mlock'ed. */
+    public boolean locked()
+    {
+        return locked;
+    }
+
+    /**
+     * @param address an address.
+     * @return true when start &lt;= address &lt; end.
+     */
+    public boolean covers(final long address)
+    {
+        return address >= start && address < end;
+    }
+
+    /**
+     * The same mapping over a sub-range, as a new region of the given section.
+     *
+     * @param sectionSeq the section.
+     * @param from       new start, within this region.
+     * @param to         new end, within this region.
+     * @return the piece.
+     */
+    public Region slice(final long sectionSeq, final long from, final long to)
+    {
+        return new Region(sectionSeq, from, to, file, fileOffsetOf(from), protection, sharing, advice, locked);
+    }
+
+    /**
+     * @param sectionSeq the section.
+     * @param p          new protection.
+     * @param a          new lasting advice.
+     * @param l          new lock state.
+     * @return a copy with those attributes.
+     */
+    public Region with(final long sectionSeq, final Protection p, final Advice a, final boolean l)
+    {
+        return new Region(sectionSeq, start, end, file, fileOffset, p, sharing, a, l);
+    }
+
+    /**
+     * The kernel's merge rule for a region followed by {@code next}.
+     *
+     * @param next the region after this one.
+     * @return null when they can merge, else what differs.
+     */
+    public String mergeConflict(final Region next)
+    {
+        if (end != next.start)
+        {
+            return "not adjacent (" + hex(end) + " != " + hex(next.start) + ")";
+        }
+        if (file != next.file)
+        {
+            return "different files (" + file + " vs " + next.file + ")";
+        }
+        if (fileOffsetOf(end) != next.fileOffset)
+        {
+            return "file offsets not contiguous (" + fileOffsetOf(end) + " vs " + next.fileOffset + ")";
+        }
+        if (protection != next.protection)
+        {
+            return "protection differs (" + protection + " vs " + next.protection + ")";
+        }
+        if (sharing != next.sharing)
+        {
+            return "sharing differs (" + sharing + " vs " + next.sharing + ")";
+        }
+        if (advice != next.advice)
+        {
+            return "advice differs (" + advice + " vs " + next.advice + ")";
+        }
+        if (locked != next.locked)
+        {
+            return "lock state differs (" + locked + " vs " + next.locked + ")";
+        }
+        return null;
+    }
+
+    private static String hex(final long v)
+    {
+        return "0x" + Long.toHexString(v);
+    }
+
+    @Override
+    public String toString()
+    {
+        return hex(start) + "-" + hex(end) + " " + (protection == Protection.READ ? "r-" : "rw") +
+            (sharing == Sharing.SHARED ? "s" : "p") + " " + file + "@" + fileOffset +
+            (advice != Advice.NORMAL ? " " + advice : "") + (locked ? " LOCKED" : "");
+    }
+}

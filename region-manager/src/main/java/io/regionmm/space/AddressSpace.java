@@ -1,0 +1,919 @@
+package io.regionmm.space;
+
+import io.regionmm.kernel.Fcntl;
+import io.regionmm.kernel.FileStat;
+import io.regionmm.kernel.Kernel;
+import io.regionmm.kernel.KernelException;
+import io.regionmm.kernel.Mman;
+import io.regionmm.lock.MmLock;
+import io.regionmm.lock.StartRead;
+import io.regionmm.map.RegionMap;
+import io.regionmm.region.Advice;
+import io.regionmm.region.FileAccess;
+import io.regionmm.region.FileHandle;
+import io.regionmm.region.Protection;
+import io.regionmm.region.Region;
+import io.regionmm.region.Sharing;
+import io.regionmm.region.SyncMode;
+import io.regionmm.view.Lease;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A window of virtual addresses that this object owns, and the file regions mapped inside it (the kernel's
+ * {@code mm_struct}). The window is reserved at creation as one read-only, never-populated anonymous mapping
+ * (MAP_NORESERVE: it costs no memory) and every region is placed inside it with MAP_FIXED; nothing outside the
+ * window is ever touched.
+ *
+ * <p>Every range of the window that is not a region reads as zeros and never faults: unmapping or moving a region
+ * puts a read-only anonymous "tombstone" over its old range in the same system call that removes it. So a
+ * reader that raced a writer and read a stale address gets zeros, fails validation, and never crashes the JVM.
+ *
+ * <p>Writers: the one-shot methods ({@link #map}, {@link #unmap}, ...) each open and close a write section;
+ * {@link #beginWrite()} opens one for several operations. Readers: {@link #readLong} / {@link #read} (speculative,
+ * then pinned, then locked), {@link #lease} (pin a region and use its memory directly), {@link #regions()} (the
+ * shared mm lock). The protocol is in {@link MmLock}.
+ *
+ * <p>{@link #close()} waits for leases, unmaps everything and releases the window; region memory is reached
+ * through one segment of a shared {@link Arena}, whose closing guarantees no thread is inside an access.
+ */
+public final class AddressSpace implements AutoCloseable
+{
+    /** Default window: 64 GiB of addresses (no memory). */
+    public static final long DEFAULT_WINDOW = 64L << 30;
+
+    private static final Logger LOG = LoggerFactory.getLogger(AddressSpace.class);
+    private static final VarHandle MAP;
+    private static final int SPECULATION_ATTEMPTS = 4;
+    private static final int PIN_ATTEMPTS = 8;
+
+    static
+    {
+        try
+        {
+            MAP = MethodHandles.lookup().findVarHandle(AddressSpace.class, "map", RegionMap.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    final Kernel kernel;
+    final long page;
+    final long base;
+    final long end;
+    final MmLock mm = new MmLock();
+    private final Arena arena;
+    private final MemorySegment window;
+    @SuppressWarnings("unused") // through MAP
+    private RegionMap map;
+    // Guarded by the write lock.
+    private final List<FileHandle> files = new ArrayList<>();
+    private int nextFileId = 1;
+    private volatile boolean closed;
+
+    private final LongAdder speculativeReads = new LongAdder();
+    private final LongAdder speculationRetries = new LongAdder();
+    private final LongAdder pinnedReads = new LongAdder();
+    private final LongAdder lockedReads = new LongAdder();
+
+    private AddressSpace(final Kernel kernel, final long windowSize) throws MappingException
+    {
+        this.kernel = kernel;
+        this.page = kernel.pageSize();
+        if (windowSize <= 0 || windowSize % page != 0)
+        {
+            throw new RegionArgumentException("create", "windowSize=" + windowSize +
+                " must be positive and a multiple of the page size " + page);
+        }
+        try
+        {
+            base = kernel.mmap(0, windowSize, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS |
+                Mman.MAP_NORESERVE, -1, 0);
+        }
+        catch (final KernelException ex)
+        {
+            throw new MappingException("create", ex);
+        }
+        end = base + windowSize;
+        arena = Arena.ofShared();
+        // The cleanup runs when the arena closes, after the JDK's handshake: no thread is inside an access then.
+        window = MemorySegment.ofAddress(base).reinterpret(windowSize, arena, ignored -> releaseWindow());
+        MAP.setRelease(this, RegionMap.empty(base, end));
+        LOG.debug("address space reserved [{}, {}) ({} bytes)", hex(base), hex(end), windowSize);
+    }
+
+    /**
+     * @return a space with the default window, on the real kernel.
+     * @throws MappingException when the window cannot be reserved.
+     */
+    public static AddressSpace create() throws MappingException
+    {
+        return create(Kernel.system(), DEFAULT_WINDOW);
+    }
+
+    /**
+     * @param kernel     the kernel to use (the real one, or a fault-injecting wrapper).
+     * @param windowSize bytes of address space to reserve, a multiple of the page size.
+     * @return the space.
+     * @throws MappingException when the window cannot be reserved.
+     */
+    public static AddressSpace create(final Kernel kernel, final long windowSize) throws MappingException
+    {
+        return new AddressSpace(kernel, windowSize);
+    }
+
+    /** @return the page size. */
+    public long pageSize()
+    {
+        return page;
+    }
+
+    /** @return the window's first address. */
+    public long windowStart()
+    {
+        return base;
+    }
+
+    /** @return the window's end. */
+    public long windowEnd()
+    {
+        return end;
+    }
+
+    /** @return the lock protocol of this space (for tests and tools that inspect it). */
+    public MmLock mmLock()
+    {
+        return mm;
+    }
+
+    /** @return the kernel this space calls. */
+    public Kernel kernel()
+    {
+        return kernel;
+    }
+
+    // ------------------------------------------------------------------ files
+
+    /**
+     * Opens a file for mapping.
+     *
+     * @param path   the file.
+     * @param access read-only, or read-write (created if missing).
+     * @return a handle regions share; release it with {@link #releaseFile} when no new regions will need it.
+     * @throws MappingException when the kernel refuses (missing file, permissions, ...).
+     */
+    public FileHandle openFile(final Path path, final FileAccess access) throws MappingException
+    {
+        checkOpen("openFile");
+        final int flags = (access == FileAccess.READ_WRITE ? Fcntl.O_RDWR | Fcntl.O_CREAT : Fcntl.O_RDONLY) |
+            Fcntl.O_CLOEXEC;
+        final int fd;
+        try
+        {
+            fd = kernel.open(path.toString(), flags, 0644);
+        }
+        catch (final KernelException ex)
+        {
+            throw new MappingException("openFile", ex);
+        }
+        try
+        {
+            final FileStat st = kernel.fstat(fd);
+            if (!st.isRegularFile())
+            {
+                closeQuietly(fd);
+                throw new RegionArgumentException("openFile", "path=" + path + " is not a regular file" +
+                    (st.isDirectory() ? " (a directory)" : ""));
+            }
+            beginWrite0();
+            try
+            {
+                final FileHandle f = new FileHandle(nextFileId++, path, fd, access == FileAccess.READ_WRITE,
+                    st.inode(), st.devMajor(), st.devMinor());
+                files.add(f);
+                return f;
+            }
+            finally
+            {
+                mm.endWrite();
+            }
+        }
+        catch (final KernelException ex)
+        {
+            closeQuietly(fd);
+            throw new MappingException("openFile", ex);
+        }
+    }
+
+    /**
+     * Releases the caller's hold on a file: its descriptor closes once no region maps it.
+     *
+     * @param file the handle.
+     */
+    public void releaseFile(final FileHandle file)
+    {
+        checkOpen("releaseFile");
+        beginWrite0();
+        try
+        {
+            checkOwned("releaseFile", file);
+            if (file.release())
+            {
+                closeFile(file);
+            }
+        }
+        finally
+        {
+            mm.endWrite();
+        }
+    }
+
+    /**
+     * @param file a handle of this space.
+     * @return the file's current length.
+     * @throws MappingException when fstat fails.
+     */
+    public long fileSize(final FileHandle file) throws MappingException
+    {
+        try
+        {
+            return kernel.fstat(file.fd()).size();
+        }
+        catch (final KernelException ex)
+        {
+            throw new MappingException("fileSize", ex);
+        }
+    }
+
+    void checkOwned(final String op, final FileHandle file)
+    {
+        if (!files.contains(file))
+        {
+            throw new RegionArgumentException(op, "file " + file + " does not belong to this address space");
+        }
+        if (file.isClosed() || file.isReleased())
+        {
+            throw new RegionArgumentException(op, "file " + file + " was released");
+        }
+    }
+
+    void closeFile(final FileHandle file)
+    {
+        file.markClosed();
+        files.remove(file);
+        closeQuietly(file.fd());
+    }
+
+    private void closeQuietly(final int fd)
+    {
+        try
+        {
+            kernel.close(fd);
+        }
+        catch (final KernelException ex)
+        {
+            LOG.warn("close of fd {} failed: {}", fd, ex.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ writers
+
+    /**
+     * Opens a write section: the mm lock, exclusively. Close it (try-with-resources) to release every region it
+     * locked at once.
+     *
+     * @return the section.
+     */
+    public WriteSection beginWrite()
+    {
+        checkOpen("beginWrite");
+        return new WriteSection(this, beginWrite0());
+    }
+
+    /**
+     * Like {@link #beginWrite()}, giving up after a timeout.
+     *
+     * @param timeout how long to wait.
+     * @param unit    its unit.
+     * @return the section, or null when the lock was not acquired in time.
+     * @throws InterruptedException if interrupted while waiting.
+     */
+    public WriteSection tryBeginWrite(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        checkOpen("tryBeginWrite");
+        final long s = mm.tryBeginWrite(timeout, unit);
+        if (s == 0)
+        {
+            return null;
+        }
+        if (closed)
+        {
+            mm.endWrite();
+            throw new SpaceClosedException("tryBeginWrite");
+        }
+        return new WriteSection(this, s);
+    }
+
+    private long beginWrite0()
+    {
+        final long s = mm.beginWrite();
+        if (closed)
+        {
+            mm.endWrite();
+            throw new SpaceClosedException("write");
+        }
+        return s;
+    }
+
+    /**
+     * Maps a file range at the lowest free address that fits. See {@link WriteSection#map}.
+     *
+     * @param file       the file.
+     * @param offset     file offset, page-aligned.
+     * @param length     bytes, page-aligned, &gt; 0.
+     * @param protection READ or READ_WRITE.
+     * @param sharing    SHARED or PRIVATE.
+     * @return the region's start address.
+     * @throws MappingException when the kernel refuses; nothing changed.
+     */
+    public long map(final FileHandle file, final long offset, final long length, final Protection protection,
+        final Sharing sharing) throws MappingException
+    {
+        return map(file, offset, length, protection, sharing, MapOptions.DEFAULT);
+    }
+
+    /**
+     * Maps a file range. See {@link WriteSection#map}.
+     *
+     * @param file       the file.
+     * @param offset     file offset.
+     * @param length     bytes.
+     * @param protection protection.
+     * @param sharing    sharing.
+     * @param options    placement and file growth.
+     * @return the region's start address.
+     * @throws MappingException when the kernel refuses; nothing changed.
+     */
+    public long map(final FileHandle file, final long offset, final long length, final Protection protection,
+        final Sharing sharing, final MapOptions options) throws MappingException
+    {
+        try (WriteSection w = beginWrite())
+        {
+            return w.map(file, offset, length, protection, sharing, options);
+        }
+    }
+
+    /**
+     * @param start  range start.
+     * @param length range length.
+     * @throws MappingException when the kernel refuses; nothing changed.
+     * @see WriteSection#unmap
+     */
+    public void unmap(final long start, final long length) throws MappingException
+    {
+        try (WriteSection w = beginWrite())
+        {
+            w.unmap(start, length);
+        }
+    }
+
+    /**
+     * @param address where to split.
+     * @see WriteSection#split
+     */
+    public void split(final long address)
+    {
+        try (WriteSection w = beginWrite())
+        {
+            w.split(address);
+        }
+    }
+
+    /**
+     * @param start  range start.
+     * @param length range length.
+     * @see WriteSection#merge
+     */
+    public void merge(final long start, final long length)
+    {
+        try (WriteSection w = beginWrite())
+        {
+            w.merge(start, length);
+        }
+    }
+
+    /**
+     * @param regionStart the region's start.
+     * @param newLength   its new length.
+     * @param growFile    whether the file may grow.
+     * @return the region's (possibly new) start.
+     * @throws MappingException when the kernel refuses or no room is left; nothing changed.
+     * @see WriteSection#remap
+     */
+    public long remap(final long regionStart, final long newLength, final boolean growFile) throws MappingException
+    {
+        try (WriteSection w = beginWrite())
+        {
+            return w.remap(regionStart, newLength, growFile);
+        }
+    }
+
+    /**
+     * @param start      range start.
+     * @param length     range length.
+     * @param protection new protection.
+     * @throws MappingException when the kernel refuses; nothing changed.
+     * @see WriteSection#protect
+     */
+    public void protect(final long start, final long length, final Protection protection) throws MappingException
+    {
+        try (WriteSection w = beginWrite())
+        {
+            w.protect(start, length, protection);
+        }
+    }
+
+    /**
+     * @param start  range start.
+     * @param length range length.
+     * @param advice the advice.
+     * @throws MappingException when the kernel refuses; nothing changed.
+     * @see WriteSection#advise
+     */
+    public void advise(final long start, final long length, final Advice advice) throws MappingException
+    {
+        try (WriteSection w = beginWrite())
+        {
+            w.advise(start, length, advice);
+        }
+    }
+
+    /**
+     * @param start  range start.
+     * @param length range length.
+     * @throws MappingException when the kernel refuses (e.g. RLIMIT_MEMLOCK); nothing changed.
+     * @see WriteSection#lock
+     */
+    public void lock(final long start, final long length) throws MappingException
+    {
+        try (WriteSection w = beginWrite())
+        {
+            w.lock(start, length);
+        }
+    }
+
+    /**
+     * @param start  range start.
+     * @param length range length.
+     * @throws MappingException when the kernel refuses; nothing changed.
+     * @see WriteSection#unlock
+     */
+    public void unlock(final long start, final long length) throws MappingException
+    {
+        try (WriteSection w = beginWrite())
+        {
+            w.unlock(start, length);
+        }
+    }
+
+    /**
+     * Writes a range back to its files (msync). Takes the mm lock shared: it changes no mapping.
+     *
+     * @param start  range start, page-aligned.
+     * @param length range length.
+     * @param mode   SYNC (durable on return), ASYNC or INVALIDATE.
+     * @throws MappingException when msync fails.
+     */
+    public void sync(final long start, final long length, final SyncMode mode) throws MappingException
+    {
+        checkOpen("sync");
+        mm.beginRead();
+        try
+        {
+            checkOpen("sync");
+            syncLocked(start, length, mode);
+        }
+        finally
+        {
+            mm.endRead();
+        }
+    }
+
+    void syncLocked(final long start, final long length, final SyncMode mode) throws MappingException
+    {
+        checkRange("sync", start, length);
+        requireCovered("sync", snapshot(), start, start + length);
+        try
+        {
+            kernel.msync(start, length, mode.flags());
+        }
+        catch (final KernelException ex)
+        {
+            throw new MappingException("sync", ex);
+        }
+    }
+
+    // ------------------------------------------------------------------ map access for sections and readers
+
+    /**
+     * @return the current version of the region map (lock-free; may be superseded at any moment).
+     */
+    public RegionMap snapshot()
+    {
+        // acquire: pairs with publish's release; the regions in the map are fully constructed.
+        return (RegionMap)MAP.getAcquire(this);
+    }
+
+    void publish(final RegionMap next)
+    {
+        // release: a reader that finds this version sees every region in it fully built.
+        MAP.setRelease(this, next);
+    }
+
+    // ------------------------------------------------------------------ readers
+
+    /**
+     * Reads 8 bytes (native order) at an address inside a region: speculatively when no writer is active, else by
+     * pinning the region, else under the shared mm lock.
+     *
+     * @param address the address.
+     * @return the value.
+     * @throws RegionArgumentException when the 8 bytes are not inside one region.
+     */
+    public long readLong(final long address)
+    {
+        for (int attempt = 0; attempt < SPECULATION_ATTEMPTS; attempt++)
+        {
+            final long s = mm.speculateTryBegin();
+            if (s == MmLock.NO_SPECULATION)
+            {
+                break;
+            }
+            final Region r = snapshot().find(address);
+            final boolean inside = r != null && address <= r.end() - Long.BYTES;
+            final long v = inside ? window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base) : 0;
+            if (!mm.speculateRetry(s))
+            {
+                if (!inside)
+                {
+                    throw notMapped("readLong", address, Long.BYTES);
+                }
+                speculativeReads.increment();
+                return v;
+            }
+            speculationRetries.increment();
+        }
+        try (Lease lease = lease(address))
+        {
+            if (address > lease.region().end() - Long.BYTES)
+            {
+                throw notMapped("readLong", address, Long.BYTES);
+            }
+            return lease.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, address - lease.region().start());
+        }
+    }
+
+    /**
+     * Copies bytes from the space into {@code dst}: speculatively, else under the shared mm lock. The range may
+     * span several adjacent regions, but every byte must be mapped.
+     *
+     * @param address first address.
+     * @param dst     where to copy; its size is the length.
+     * @throws RegionArgumentException when part of the range is not mapped.
+     */
+    public void read(final long address, final MemorySegment dst)
+    {
+        final long length = dst.byteSize();
+        for (int attempt = 0; attempt < SPECULATION_ATTEMPTS; attempt++)
+        {
+            final long s = mm.speculateTryBegin();
+            if (s == MmLock.NO_SPECULATION)
+            {
+                break;
+            }
+            final boolean inside = covered(snapshot(), address, address + length);
+            if (inside)
+            {
+                MemorySegment.copy(window, address - base, dst, 0, length);
+            }
+            if (!mm.speculateRetry(s))
+            {
+                if (!inside)
+                {
+                    throw notMapped("read", address, length);
+                }
+                speculativeReads.increment();
+                return;
+            }
+            speculationRetries.increment();
+        }
+        mm.beginRead();
+        try
+        {
+            checkOpen("read");
+            if (!covered(snapshot(), address, address + length))
+            {
+                throw notMapped("read", address, length);
+            }
+            MemorySegment.copy(window, address - base, dst, 0, length);
+            lockedReads.increment();
+        }
+        finally
+        {
+            mm.endRead();
+        }
+    }
+
+    /**
+     * Copies bytes into an array; see {@link #read(long, MemorySegment)}.
+     *
+     * @param address first address.
+     * @param dst     destination.
+     * @param offset  offset in dst.
+     * @param length  bytes.
+     */
+    public void read(final long address, final byte[] dst, final int offset, final int length)
+    {
+        read(address, MemorySegment.ofArray(dst).asSlice(offset, length));
+    }
+
+    /**
+     * Pins the region covering {@code address}: until the lease closes, the region cannot be unmapped, moved,
+     * shrunk or re-protected, and its memory may be used directly through the lease's segments. Never blocks a
+     * writer for longer than the lease is held; falls back to the shared mm lock only to take the pin.
+     *
+     * @param address an address inside a region.
+     * @return the lease; close it on the thread that took it.
+     * @throws RegionArgumentException when no region covers the address.
+     */
+    public Lease lease(final long address)
+    {
+        for (int attempt = 0; attempt < PIN_ATTEMPTS; attempt++)
+        {
+            final Region r = snapshot().find(address);
+            if (r == null)
+            {
+                break; // not mapped, or being moved: the locked path decides
+            }
+            final StartRead result = mm.tryStartRead(r);
+            if (result == StartRead.PINNED)
+            {
+                // Regions are immutable and never recycled: a pinned, attached region still covers the address.
+                pinnedReads.increment();
+                return new Lease(mm, r, window.asSlice(r.start() - base, r.length()));
+            }
+            if (result == StartRead.WRITE_LOCKED)
+            {
+                break;
+            }
+            // DETACHED: a newer map has replaced it; look again.
+        }
+        mm.beginRead();
+        try
+        {
+            checkOpen("lease");
+            final Region r = snapshot().find(address);
+            if (r == null)
+            {
+                throw notMapped("lease", address, 1);
+            }
+            // No writer can be active while we hold the mm lock shared, so the pin cannot be refused.
+            final StartRead result = mm.tryStartRead(r);
+            if (result != StartRead.PINNED)
+            {
+                throw new IllegalStateException("lease: pin refused under the mm read lock: " + result);
+            }
+            lockedReads.increment();
+            return new Lease(mm, r, window.asSlice(r.start() - base, r.length()));
+        }
+        finally
+        {
+            mm.endRead();
+        }
+    }
+
+    /**
+     * @return the regions, in address order, read under the shared mm lock (a consistent list).
+     */
+    public List<Region> regions()
+    {
+        mm.beginRead();
+        try
+        {
+            return List.copyOf(snapshot().regions());
+        }
+        finally
+        {
+            mm.endRead();
+        }
+    }
+
+    /**
+     * @return counts of reads by path: speculative, speculation retries, pinned, locked.
+     */
+    public ReadCounts readCounts()
+    {
+        return new ReadCounts(speculativeReads.sum(), speculationRetries.sum(), pinnedReads.sum(), lockedReads.sum());
+    }
+
+    /**
+     * How reads were served.
+     *
+     * @param speculative reads validated by the sequence count.
+     * @param retries     speculations that failed validation and were retried.
+     * @param pinned      reads and leases through a region pin.
+     * @param locked      reads and leases under the shared mm lock.
+     */
+    public record ReadCounts(long speculative, long retries, long pinned, long locked)
+    {
+    }
+
+    /**
+     * Compares the region map with the kernel's VMAs of the window (under the shared mm lock).
+     *
+     * @return the comparison, with both tables.
+     */
+    public KernelCheck.Report checkAgainstKernel()
+    {
+        mm.beginRead();
+        try
+        {
+            checkOpen("checkAgainstKernel");
+            return KernelCheck.compare(snapshot(), base, end);
+        }
+        finally
+        {
+            mm.endRead();
+        }
+    }
+
+    /**
+     * Like {@link #checkAgainstKernel()}, throwing when they differ.
+     *
+     * @throws IllegalStateException with both tables when the region map and the kernel disagree.
+     */
+    public void verify()
+    {
+        final KernelCheck.Report report = checkAgainstKernel();
+        if (!report.agrees())
+        {
+            throw new IllegalStateException("region map and kernel disagree:\n" + report.table());
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers shared with WriteSection
+
+    void checkOpen(final String op)
+    {
+        if (closed)
+        {
+            throw new SpaceClosedException(op);
+        }
+    }
+
+    void checkRange(final String op, final long start, final long length)
+    {
+        if (length <= 0 || length % page != 0)
+        {
+            throw new RegionArgumentException(op, "length=" + length + " must be positive and a multiple of " + page);
+        }
+        if (start % page != 0)
+        {
+            throw new RegionArgumentException(op, "start=" + hex(start) + " is not page-aligned");
+        }
+        final long rangeEnd;
+        try
+        {
+            rangeEnd = Math.addExact(start, length);
+        }
+        catch (final ArithmeticException ex)
+        {
+            throw new RegionArgumentException(op, "start=" + hex(start) + " + length=" + length + " overflows");
+        }
+        if (start < base || rangeEnd > end)
+        {
+            throw new RegionArgumentException(op, "[" + hex(start) + ", " + hex(rangeEnd) +
+                ") is outside the window [" + hex(base) + ", " + hex(end) + ")");
+        }
+    }
+
+    static boolean covered(final RegionMap m, final long start, final long stop)
+    {
+        long at = start;
+        int i = m.indexOf(at);
+        while (i >= 0 && i < m.size())
+        {
+            final Region r = m.get(i);
+            if (r.start() > at)
+            {
+                return false;
+            }
+            at = r.end();
+            if (at >= stop)
+            {
+                return true;
+            }
+            i++;
+        }
+        return false;
+    }
+
+    static void requireCovered(final String op, final RegionMap m, final long start, final long stop)
+    {
+        if (!covered(m, start, stop))
+        {
+            throw new RegionArgumentException(op, "[" + hex(start) + ", " + hex(stop) +
+                ") is not entirely mapped by regions");
+        }
+    }
+
+    static RegionArgumentException notMapped(final String op, final long address, final long length)
+    {
+        return new RegionArgumentException(op, "[" + hex(address) + ", +" + length + ") is not inside mapped regions");
+    }
+
+    /**
+     * Puts a tombstone over a range: a read-only, anonymous, never-populated mapping, in one MAP_FIXED call, so the
+     * range is never unmapped for an instant.
+     */
+    void tombstone(final long start, final long length) throws KernelException
+    {
+        kernel.mmap(start, length, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE |
+            Mman.MAP_FIXED, -1, 0);
+    }
+
+    static String hex(final long v)
+    {
+        return "0x" + Long.toHexString(v);
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** @return true once closed. */
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /**
+     * Waits for leases to close, unmaps every region, releases the window and closes the files. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        final long s = mm.beginWrite();
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+            final RegionMap m = snapshot();
+            for (int i = 0; i < m.size(); i++)
+            {
+                mm.detach(m.get(i)); // waits for each lease: nobody holds a pinned segment after this
+            }
+            closed = true;
+            publish(RegionMap.empty(base, end));
+            arena.close(); // handshake with every thread, then releaseWindow()
+            for (final FileHandle f : List.copyOf(files))
+            {
+                closeFile(f);
+            }
+            LOG.debug("address space [{}, {}) closed at sequence {}", hex(base), hex(end), s);
+        }
+        finally
+        {
+            mm.endWrite();
+        }
+    }
+
+    private void releaseWindow()
+    {
+        try
+        {
+            kernel.munmap(base, end - base);
+        }
+        catch (final KernelException ex)
+        {
+            LOG.warn("releasing the window failed: {}", ex.getMessage());
+        }
+    }
+}

@@ -1,0 +1,869 @@
+package io.regionmm.space;
+
+import io.regionmm.kernel.KernelException;
+import io.regionmm.kernel.Mman;
+import io.regionmm.map.RegionMap;
+import io.regionmm.region.Advice;
+import io.regionmm.region.FileHandle;
+import io.regionmm.region.Protection;
+import io.regionmm.region.Region;
+import io.regionmm.region.Sharing;
+import io.regionmm.region.SyncMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * A write section: the mm lock held exclusively, one or many operations, then {@link #close()} releases every
+ * region the section locked at once (by making the mm sequence even).
+ *
+ * <p>Each operation follows the same order: validate (refuse with {@link RegionArgumentException} before changing
+ * anything); write-lock every region whose memory will change (waits for their leases); make the system calls;
+ * build the new map version; publish it; detach the regions it replaced. If a system call fails, the calls made
+ * so far are undone and {@link MappingException} is thrown: the map, the kernel's mappings and the files are as
+ * before. (The one gap: if an undo itself fails, which needs the kernel to refuse an operation it just allowed,
+ * the failure is logged and the original error thrown.)
+ *
+ * <p>Not thread-safe: a section belongs to the thread that opened it.
+ */
+public final class WriteSection implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(WriteSection.class);
+
+    private final AddressSpace space;
+    private final long seq;
+    private final long page;
+    private boolean open = true;
+
+    WriteSection(final AddressSpace space, final long seq)
+    {
+        this.space = space;
+        this.seq = seq;
+        this.page = space.page;
+    }
+
+    /** @return this section's mm sequence (odd). */
+    public long sequence()
+    {
+        return seq;
+    }
+
+    /**
+     * Ends the section: every region it locked is released, the mm lock too. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (open)
+        {
+            open = false;
+            space.mm.endWrite();
+        }
+    }
+
+    private void checkActive(final String op)
+    {
+        if (!open)
+        {
+            throw new IllegalStateException(op + ": the write section is closed");
+        }
+        space.checkOpen(op);
+    }
+
+    // ------------------------------------------------------------------ map
+
+    /**
+     * Maps {@code length} bytes of {@code file} from {@code offset}: at {@code options.fixedAddress()} (refused if it
+     * overlaps a region), else in the lowest gap that fits. Merges with compatible neighbours, as the kernel does.
+     *
+     * @param file       the file.
+     * @param offset     file offset, page-aligned, &gt;= 0.
+     * @param length     bytes, page-aligned, &gt; 0.
+     * @param protection READ or READ_WRITE (READ_WRITE SHARED needs a file opened read-write).
+     * @param sharing    SHARED or PRIVATE.
+     * @param options    placement; whether the file may grow (else a range past its end is refused).
+     * @return the start address of the mapped range.
+     * @throws MappingException when the kernel refuses or there is no room; nothing changed.
+     */
+    public long map(final FileHandle file, final long offset, final long length, final Protection protection,
+        final Sharing sharing, final MapOptions options) throws MappingException
+    {
+        final String op = "map";
+        checkActive(op);
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(protection, "protection");
+        Objects.requireNonNull(sharing, "sharing");
+        Objects.requireNonNull(options, "options");
+        space.checkOwned(op, file);
+        if (offset < 0 || offset % page != 0)
+        {
+            throw new RegionArgumentException(op, "offset=" + offset + " must be non-negative and page-aligned");
+        }
+        if (length <= 0 || length % page != 0)
+        {
+            throw new RegionArgumentException(op, "length=" + length + " must be positive and a multiple of " + page);
+        }
+        final long fileEnd = addExact(op, offset, length);
+        if (protection == Protection.READ_WRITE && sharing == Sharing.SHARED && !file.writable())
+        {
+            throw new RegionArgumentException(op, "file " + file + " is open read-only and cannot be mapped " +
+                "READ_WRITE SHARED; open it READ_WRITE or map it PRIVATE");
+        }
+        final RegionMap m = space.snapshot();
+        final long addr;
+        if (options.fixedAddress() != MapOptions.ANYWHERE)
+        {
+            addr = options.fixedAddress();
+            space.checkRange(op, addr, length);
+            if (!m.isFree(addr, addr + length))
+            {
+                throw new RegionArgumentException(op, "[" + AddressSpace.hex(addr) + ", " +
+                    AddressSpace.hex(addr + length) + ") overlaps " + m.get(m.firstEndingAfter(addr)));
+            }
+        }
+        else
+        {
+            addr = m.lowestGap(length);
+            if (addr < 0)
+            {
+                throw new MappingException(op, "no free range of " + length + " bytes in the window (largest is " +
+                    m.largestGap() + "); unmap regions or create the space with a larger window");
+            }
+        }
+        final long oldSize = growFileFor(op, file, fileEnd, options.growFile());
+        try
+        {
+            mapFile(addr, length, protection, sharing, file, offset, Advice.NORMAL, false);
+        }
+        catch (final KernelException ex)
+        {
+            undoGrowth(file, oldSize);
+            throw new MappingException(op, ex);
+        }
+        final Change c = new Change(m);
+        final int i = m.firstEndingAfter(addr);
+        c.splice(i, i, List.of(new Region(seq, addr, addr + length, file, offset, protection, sharing,
+            Advice.NORMAL, false)));
+        c.mergeAround(i - 1, i + 1);
+        c.commit();
+        return addr;
+    }
+
+    // ------------------------------------------------------------------ unmap
+
+    /**
+     * Unmaps any range: regions inside it go, regions it cuts keep their outer parts. The range becomes a
+     * tombstone in the same system call, so it is never unmapped for an instant.
+     *
+     * @param start  page-aligned start inside the window.
+     * @param length page-aligned length.
+     * @throws MappingException when the kernel refuses; nothing changed.
+     */
+    public void unmap(final long start, final long length) throws MappingException
+    {
+        final String op = "unmap";
+        checkActive(op);
+        space.checkRange(op, start, length);
+        final long stop = start + length;
+        final RegionMap m = space.snapshot();
+        final int i0 = m.firstEndingAfter(start);
+        final int i1 = firstStartingAtOrAfter(m, i0, stop);
+        if (i0 == i1)
+        {
+            return; // only tombstones there already
+        }
+        for (int i = i0; i < i1; i++)
+        {
+            space.mm.writeLock(m.get(i));
+        }
+        try
+        {
+            space.tombstone(start, length);
+        }
+        catch (final KernelException ex)
+        {
+            // A failed MAP_FIXED may have removed part of the old mappings: put them back.
+            for (int i = i0; i < i1; i++)
+            {
+                restore(m.get(i), m.get(i).start(), m.get(i).end());
+            }
+            throw new MappingException(op, ex);
+        }
+        final List<Region> remnants = new ArrayList<>(2);
+        final Region first = m.get(i0);
+        final Region last = m.get(i1 - 1);
+        if (first.start() < start)
+        {
+            remnants.add(first.slice(seq, first.start(), start));
+        }
+        if (last.end() > stop)
+        {
+            remnants.add(last.slice(seq, stop, last.end()));
+        }
+        final Change c = new Change(m);
+        c.splice(i0, i1, remnants);
+        c.commit();
+    }
+
+    // ------------------------------------------------------------------ split and merge
+
+    /**
+     * Splits the region covering {@code address} in two there. No system call: the kernel's VMAs split only
+     * when an operation needs it; the split stays in the map until an explicit {@link #merge}, or until an
+     * operation touching the boundary merges it as the kernel would.
+     *
+     * @param address page-aligned, strictly inside a region.
+     */
+    public void split(final long address)
+    {
+        final String op = "split";
+        checkActive(op);
+        if (address % page != 0)
+        {
+            throw new RegionArgumentException(op, "address=" + AddressSpace.hex(address) + " is not page-aligned");
+        }
+        final RegionMap m = space.snapshot();
+        final int i = m.indexOf(address);
+        if (i < 0)
+        {
+            throw new RegionArgumentException(op, "no region covers address=" + AddressSpace.hex(address));
+        }
+        final Region r = m.get(i);
+        if (r.start() == address)
+        {
+            throw new RegionArgumentException(op, "address=" + AddressSpace.hex(address) +
+                " is already the start of " + r);
+        }
+        final Change c = new Change(m);
+        c.splice(i, i + 1, List.of(r.slice(seq, r.start(), address), r.slice(seq, address, r.end())));
+        c.commit();
+    }
+
+    /**
+     * Merges the regions that exactly make up [start, start + length) into one.
+     *
+     * @param start  the first region's start.
+     * @param length the total length.
+     * @throws IncompatibleRegionsException naming the first pair the kernel's rules keep apart.
+     */
+    public void merge(final long start, final long length)
+    {
+        final String op = "merge";
+        checkActive(op);
+        space.checkRange(op, start, length);
+        final long stop = start + length;
+        final RegionMap m = space.snapshot();
+        final int i0 = m.indexOf(start);
+        if (i0 < 0 || m.get(i0).start() != start)
+        {
+            throw new RegionArgumentException(op, "start=" + AddressSpace.hex(start) + " is not the start of a region");
+        }
+        int i1 = i0;
+        while (m.get(i1).end() < stop)
+        {
+            if (i1 + 1 >= m.size() || m.get(i1 + 1).start() != m.get(i1).end())
+            {
+                throw new RegionArgumentException(op, "[" + AddressSpace.hex(start) + ", " + AddressSpace.hex(stop) +
+                    ") has a gap after " + m.get(i1));
+            }
+            i1++;
+        }
+        if (m.get(i1).end() != stop)
+        {
+            throw new RegionArgumentException(op, "end=" + AddressSpace.hex(stop) + " is inside " + m.get(i1) +
+                ", not at a region end");
+        }
+        for (int i = i0; i < i1; i++)
+        {
+            final String conflict = m.get(i).mergeConflict(m.get(i + 1));
+            if (conflict != null)
+            {
+                throw new IncompatibleRegionsException(m.get(i), m.get(i + 1), conflict);
+            }
+        }
+        if (i0 == i1)
+        {
+            return;
+        }
+        final Change c = new Change(m);
+        c.splice(i0, i1 + 1, List.of(joined(m.get(i0), stop)));
+        c.commit();
+    }
+
+    // ------------------------------------------------------------------ remap
+
+    /**
+     * Changes a region's length. Shrinking tombstones the tail. Growing maps the next part of the file right after
+     * the region when that range is free, else moves the region to the lowest gap that fits: a PRIVATE region
+     * with mremap(MAYMOVE | FIXED | DONTUNMAP) so its private pages travel, a SHARED one by mapping the file
+     * again; either way the old range becomes a tombstone only after the new one is in place.
+     *
+     * @param regionStart the region's start address.
+     * @param newLength   page-aligned, &gt; 0.
+     * @param growFile    whether the file may grow (fallocate) to back the new length.
+     * @return the region's start after the call.
+     * @throws MappingException when the kernel refuses or no gap fits; nothing changed.
+     */
+    public long remap(final long regionStart, final long newLength, final boolean growFile) throws MappingException
+    {
+        final String op = "remap";
+        checkActive(op);
+        final RegionMap m = space.snapshot();
+        final int i = m.indexOf(regionStart);
+        if (i < 0 || m.get(i).start() != regionStart)
+        {
+            throw new RegionArgumentException(op, "no region starts at " + AddressSpace.hex(regionStart));
+        }
+        if (newLength <= 0 || newLength % page != 0)
+        {
+            throw new RegionArgumentException(op, "newLength=" + newLength + " must be positive and a multiple of " +
+                page);
+        }
+        final Region r = m.get(i);
+        if (newLength == r.length())
+        {
+            return regionStart;
+        }
+        final long newFileEnd = addExact(op, r.fileOffset(), newLength);
+        space.mm.writeLock(r);
+        final Change c = new Change(m);
+        if (newLength < r.length())
+        {
+            try
+            {
+                space.tombstone(r.start() + newLength, r.length() - newLength);
+            }
+            catch (final KernelException ex)
+            {
+                restore(r, r.start() + newLength, r.end());
+                throw new MappingException(op, ex);
+            }
+            c.splice(i, i + 1, List.of(r.slice(seq, r.start(), r.start() + newLength)));
+            c.commit();
+            return regionStart;
+        }
+        final long oldSize = growFileFor(op, r.file(), newFileEnd, growFile);
+        final long grownEnd = r.start() + newLength; // no overflow: below fileEnd check's magnitude and the window
+        try
+        {
+            if (grownEnd <= space.end && m.isFree(r.end(), grownEnd))
+            {
+                mapFile(r.end(), newLength - r.length(), r.protection(), r.sharing(), r.file(),
+                    r.fileOffsetOf(r.end()), r.advice(), r.locked());
+                c.splice(i, i + 1, List.of(joined(r, grownEnd)));
+                c.mergeAround(i - 1, i + 1);
+                c.commit();
+                return regionStart;
+            }
+            final long dest = m.lowestGap(newLength);
+            if (dest < 0)
+            {
+                undoGrowth(r.file(), oldSize);
+                throw new MappingException(op, "no free range of " + newLength + " bytes to move " + r + " to");
+            }
+            move(r, dest, newLength);
+            c.splice(i, i + 1, List.of());
+            final int j = c.working.firstEndingAfter(dest);
+            c.splice(j, j, List.of(new Region(seq, dest, dest + newLength, r.file(), r.fileOffset(), r.protection(),
+                r.sharing(), r.advice(), r.locked())));
+            c.mergeAround(j - 1, j + 1);
+            c.commit();
+            return dest;
+        }
+        catch (final KernelException ex)
+        {
+            undoGrowth(r.file(), oldSize);
+            throw new MappingException(op, ex);
+        }
+    }
+
+    private void move(final Region r, final long dest, final long newLength) throws KernelException
+    {
+        final boolean priv = r.sharing() == Sharing.PRIVATE;
+        if (priv)
+        {
+            // The private pages move; the old range stays mapped (DONTUNMAP) until the tombstone below replaces it.
+            space.kernel.mremap(r.start(), r.length(), r.length(),
+                Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED | Mman.MREMAP_DONTUNMAP, dest);
+            try
+            {
+                mapFile(dest + r.length(), newLength - r.length(), r.protection(), r.sharing(), r.file(),
+                    r.fileOffsetOf(r.end()), r.advice(), r.locked());
+            }
+            catch (final KernelException ex)
+            {
+                moveBack(r, dest, newLength);
+                throw ex;
+            }
+        }
+        else
+        {
+            mapFile(dest, newLength, r.protection(), r.sharing(), r.file(), r.fileOffset(), r.advice(), r.locked());
+        }
+        try
+        {
+            space.tombstone(r.start(), r.length());
+        }
+        catch (final KernelException ex)
+        {
+            if (priv)
+            {
+                moveBack(r, dest, newLength);
+            }
+            else
+            {
+                bestEffortTombstone(dest, newLength);
+            }
+            restore(r, r.start(), r.end());
+            throw ex;
+        }
+    }
+
+    private void moveBack(final Region r, final long dest, final long newLength)
+    {
+        try
+        {
+            // Replaces the emptied old range with the moved pages; dest is a gap in every published map.
+            space.kernel.mremap(dest, r.length(), r.length(), Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, r.start());
+        }
+        catch (final KernelException undo)
+        {
+            LOG.error("remap: moving {} back from {} failed: {}", r, AddressSpace.hex(dest), undo.getMessage());
+        }
+        bestEffortTombstone(dest, newLength);
+    }
+
+    // ------------------------------------------------------------------ attributes
+
+    /**
+     * Changes the protection of any mapped sub-range, splitting regions at its ends and merging neighbours that
+     * become compatible.
+     *
+     * @param start      page-aligned start.
+     * @param length     page-aligned length; every byte must be mapped.
+     * @param protection READ or READ_WRITE.
+     * @throws MappingException when mprotect fails; nothing changed.
+     */
+    public void protect(final long start, final long length, final Protection protection) throws MappingException
+    {
+        final String op = "protect";
+        Objects.requireNonNull(protection, "protection");
+        checkActive(op);
+        space.checkRange(op, start, length);
+        final RegionMap m = space.snapshot();
+        AddressSpace.requireCovered(op, m, start, start + length);
+        if (protection == Protection.READ_WRITE)
+        {
+            for (int i = m.indexOf(start); i < m.size() && m.get(i).start() < start + length; i++)
+            {
+                final Region r = m.get(i);
+                if (r.sharing() == Sharing.SHARED && !r.file().writable())
+                {
+                    throw new RegionArgumentException(op, r + " maps a file opened read-only; it cannot become " +
+                        "READ_WRITE SHARED");
+                }
+            }
+        }
+        changeRange(op, start, length,
+            r -> r.protection() == protection ? null : r.with(seq, protection, r.advice(), r.locked()),
+            (r, s, l) -> space.kernel.mprotect(s, l, protection.prot()),
+            (r, s, l) -> space.kernel.mprotect(s, l, r.protection().prot()));
+    }
+
+    /**
+     * Advises the kernel on any mapped sub-range. RANDOM, SEQUENTIAL and NORMAL become region attributes
+     * (splitting and merging like protect); WILLNEED and DONTNEED act on the pages once and change no region.
+     *
+     * @param start  page-aligned start.
+     * @param length page-aligned length; every byte must be mapped.
+     * @param advice the advice.
+     * @throws MappingException when madvise fails; nothing changed.
+     */
+    public void advise(final long start, final long length, final Advice advice) throws MappingException
+    {
+        final String op = "advise";
+        Objects.requireNonNull(advice, "advice");
+        checkActive(op);
+        space.checkRange(op, start, length);
+        if (!advice.lasting())
+        {
+            AddressSpace.requireCovered(op, space.snapshot(), start, start + length);
+            try
+            {
+                space.kernel.madvise(start, length, advice.madv());
+            }
+            catch (final KernelException ex)
+            {
+                throw new MappingException(op, ex);
+            }
+            return;
+        }
+        changeRange(op, start, length,
+            r -> r.advice() == advice ? null : r.with(seq, r.protection(), advice, r.locked()),
+            (r, s, l) -> space.kernel.madvise(s, l, advice.madv()),
+            (r, s, l) -> space.kernel.madvise(s, l, r.advice().madv()));
+    }
+
+    /**
+     * mlock's any mapped sub-range: its pages stay in memory.
+     *
+     * @param start  page-aligned start.
+     * @param length page-aligned length; every byte must be mapped.
+     * @throws MappingException when mlock fails (RLIMIT_MEMLOCK); nothing changed.
+     */
+    public void lock(final long start, final long length) throws MappingException
+    {
+        changeRange("lock", start, length,
+            r -> r.locked() ? null : r.with(seq, r.protection(), r.advice(), true),
+            (r, s, l) -> space.kernel.mlock(s, l),
+            (r, s, l) -> space.kernel.munlock(s, l));
+    }
+
+    /**
+     * munlock's any mapped sub-range.
+     *
+     * @param start  page-aligned start.
+     * @param length page-aligned length; every byte must be mapped.
+     * @throws MappingException when munlock fails; nothing changed.
+     */
+    public void unlock(final long start, final long length) throws MappingException
+    {
+        changeRange("unlock", start, length,
+            r -> r.locked() ? r.with(seq, r.protection(), r.advice(), false) : null,
+            (r, s, l) -> space.kernel.munlock(s, l),
+            (r, s, l) -> space.kernel.mlock(s, l));
+    }
+
+    /**
+     * msync of any mapped range, inside this section.
+     *
+     * @param start  page-aligned start.
+     * @param length page-aligned length.
+     * @param mode   the mode.
+     * @throws MappingException when msync fails.
+     */
+    public void sync(final long start, final long length, final SyncMode mode) throws MappingException
+    {
+        checkActive("sync");
+        space.syncLocked(start, length, mode);
+    }
+
+    @FunctionalInterface
+    private interface PieceCall
+    {
+        void call(Region original, long start, long length) throws KernelException;
+    }
+
+    private void changeRange(final String op, final long start, final long length,
+        final Function<Region, Region> change, final PieceCall apply, final PieceCall revert) throws MappingException
+    {
+        checkActive(op);
+        space.checkRange(op, start, length);
+        final long stop = start + length;
+        final RegionMap m = space.snapshot();
+        AddressSpace.requireCovered(op, m, start, stop);
+        final int i0 = m.indexOf(start);
+        final int i1 = firstStartingAtOrAfter(m, i0, stop);
+        final Region[] changed = new Region[i1 - i0];
+        for (int i = i0; i < i1; i++)
+        {
+            final Region r = m.get(i);
+            changed[i - i0] = change.apply(r);
+            if (changed[i - i0] == null)
+            {
+                continue;
+            }
+            space.mm.writeLock(r);
+            final long ps = Math.max(r.start(), start);
+            final long pe = Math.min(r.end(), stop);
+            try
+            {
+                apply.call(r, ps, pe - ps);
+            }
+            catch (final KernelException ex)
+            {
+                for (int k = i - 1; k >= i0; k--)
+                {
+                    if (changed[k - i0] != null)
+                    {
+                        final Region done = m.get(k);
+                        final long ds = Math.max(done.start(), start);
+                        final long de = Math.min(done.end(), stop);
+                        try
+                        {
+                            revert.call(done, ds, de - ds);
+                        }
+                        catch (final KernelException undo)
+                        {
+                            LOG.error("{}: undo on {} failed: {}", op, done, undo.getMessage());
+                        }
+                    }
+                }
+                throw new MappingException(op, ex);
+            }
+        }
+        if (Arrays.stream(changed).allMatch(Objects::isNull))
+        {
+            return; // nothing changed, so nothing became mergeable: an explicit split stays
+        }
+        final List<Region> replacement = new ArrayList<>();
+        for (int i = i0; i < i1; i++)
+        {
+            final Region r = m.get(i);
+            final Region to = changed[i - i0];
+            if (to == null)
+            {
+                replacement.add(r);
+                continue;
+            }
+            final long ps = Math.max(r.start(), start);
+            final long pe = Math.min(r.end(), stop);
+            if (r.start() < ps)
+            {
+                replacement.add(r.slice(seq, r.start(), ps));
+            }
+            replacement.add(to.slice(seq, ps, pe));
+            if (pe < r.end())
+            {
+                replacement.add(r.slice(seq, pe, r.end()));
+            }
+        }
+        final Change c = new Change(m);
+        c.splice(i0, i1, replacement);
+        c.mergeAround(i0 - 1, i0 + replacement.size());
+        c.commit();
+    }
+
+    // ------------------------------------------------------------------ shared pieces
+
+    private static int firstStartingAtOrAfter(final RegionMap m, final int from, final long address)
+    {
+        int i = from;
+        while (i < m.size() && m.get(i).start() < address)
+        {
+            i++;
+        }
+        return i;
+    }
+
+    private static long addExact(final String op, final long offset, final long length)
+    {
+        try
+        {
+            return Math.addExact(offset, length);
+        }
+        catch (final ArithmeticException ex)
+        {
+            throw new RegionArgumentException(op, "offset=" + offset + " + length=" + length + " overflows");
+        }
+    }
+
+    private Region joined(final Region first, final long end)
+    {
+        return new Region(seq, first.start(), end, first.file(), first.fileOffset(), first.protection(),
+            first.sharing(), first.advice(), first.locked());
+    }
+
+    /**
+     * Maps a file range at a fixed address with a region's attributes. On failure the range is a tombstone again
+     * (a failed MAP_FIXED may already have removed what was there).
+     */
+    private void mapFile(final long addr, final long length, final Protection protection, final Sharing sharing,
+        final FileHandle file, final long offset, final Advice advice, final boolean locked) throws KernelException
+    {
+        try
+        {
+            space.kernel.mmap(addr, length, protection.prot(), sharing.flag() | Mman.MAP_FIXED, file.fd(), offset);
+        }
+        catch (final KernelException ex)
+        {
+            bestEffortTombstone(addr, length);
+            throw ex;
+        }
+        try
+        {
+            if (locked)
+            {
+                space.kernel.mlock(addr, length);
+            }
+            if (advice != Advice.NORMAL)
+            {
+                space.kernel.madvise(addr, length, advice.madv());
+            }
+        }
+        catch (final KernelException ex)
+        {
+            bestEffortTombstone(addr, length);
+            throw ex;
+        }
+    }
+
+    /** Re-maps [from, to) of a region after a failed replacement (private pages there, if any, are lost). */
+    private void restore(final Region r, final long from, final long to)
+    {
+        try
+        {
+            space.kernel.mmap(from, to - from, r.protection().prot(), r.sharing().flag() | Mman.MAP_FIXED,
+                r.file().fd(), r.fileOffsetOf(from));
+            if (r.locked())
+            {
+                space.kernel.mlock(from, to - from);
+            }
+            if (r.advice() != Advice.NORMAL)
+            {
+                space.kernel.madvise(from, to - from, r.advice().madv());
+            }
+        }
+        catch (final KernelException ex)
+        {
+            LOG.error("restoring {} failed: {}", r, ex.getMessage());
+        }
+    }
+
+    private void bestEffortTombstone(final long addr, final long length)
+    {
+        try
+        {
+            space.tombstone(addr, length);
+        }
+        catch (final KernelException ex)
+        {
+            LOG.error("restoring the tombstone at {} (+{}) failed: {}", AddressSpace.hex(addr), length, ex.getMessage());
+        }
+    }
+
+    private long growFileFor(final String op, final FileHandle file, final long required, final boolean allowed)
+        throws MappingException
+    {
+        final long size = space.fileSize(file);
+        if (size >= required)
+        {
+            return -1;
+        }
+        if (!allowed)
+        {
+            throw new RegionArgumentException(op, "the range ends at file offset " + required + ", past the end of " +
+                file + " (" + size + " bytes); ask for the file to grow");
+        }
+        if (!file.writable())
+        {
+            throw new RegionArgumentException(op, "file " + file + " is open read-only and cannot grow to " + required);
+        }
+        try
+        {
+            // fallocate, not ftruncate: blocks are reserved now, so a full disk is this error, not a SIGBUS later.
+            space.kernel.fallocate(file.fd(), 0, size, required - size);
+        }
+        catch (final KernelException ex)
+        {
+            undoGrowth(file, size);
+            throw new MappingException(op, ex);
+        }
+        return size;
+    }
+
+    private void undoGrowth(final FileHandle file, final long oldSize)
+    {
+        if (oldSize < 0)
+        {
+            return;
+        }
+        try
+        {
+            space.kernel.ftruncate(file.fd(), oldSize);
+        }
+        catch (final KernelException ex)
+        {
+            LOG.error("shrinking {} back to {} failed: {}", file, oldSize, ex.getMessage());
+        }
+    }
+
+    /**
+     * A new map version being built: splices, then one publication, then the replaced regions are detached.
+     */
+    private final class Change
+    {
+        RegionMap working;
+        private final List<Region> added = new ArrayList<>();
+        private final List<Region> removed = new ArrayList<>();
+
+        Change(final RegionMap from)
+        {
+            working = from;
+        }
+
+        void splice(final int from, final int to, final List<Region> replacement)
+        {
+            for (int k = from; k < to; k++)
+            {
+                final Region old = working.get(k);
+                if (!containsIdentity(replacement, old))
+                {
+                    removed.add(old);
+                }
+            }
+            for (final Region r : replacement)
+            {
+                if (!containsIdentity(working.regions().subList(from, to), r))
+                {
+                    added.add(r);
+                }
+            }
+            working = working.splice(from, to, replacement.toArray(new Region[0]));
+        }
+
+        /** Merges compatible neighbours among the regions at indexes [lo, hi], as the kernel merges after a change. */
+        void mergeAround(final int lo, final int hi)
+        {
+            final int from = Math.max(0, lo);
+            final int to = Math.min(working.size() - 1, hi);
+            for (int j = to; j > from; )
+            {
+                int i = j;
+                while (i > from && working.get(i - 1).mergeConflict(working.get(i)) == null)
+                {
+                    i--;
+                }
+                if (i < j)
+                {
+                    splice(i, j + 1, List.of(joined(working.get(i), working.get(j).end())));
+                }
+                j = i - 1;
+            }
+        }
+
+        void commit()
+        {
+            for (final Region r : added)
+            {
+                r.file().addRegion(); // before any removal, so a file's count never touches zero in between
+            }
+            space.publish(working);
+            for (final Region r : removed)
+            {
+                space.mm.detach(r);
+                if (r.file().removeRegion())
+                {
+                    space.closeFile(r.file());
+                }
+            }
+        }
+
+        private static boolean containsIdentity(final List<Region> list, final Region r)
+        {
+            for (final Region x : list)
+            {
+                if (x == r)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+}
