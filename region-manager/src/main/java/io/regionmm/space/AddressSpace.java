@@ -587,6 +587,73 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
+     * A computation over one region's memory, run by {@link #read(long, RegionFunction)}: speculatively (its result
+     * is discarded unless the sequence validates, so it must only compute, never act), else under a pin.
+     */
+    @FunctionalInterface
+    public interface RegionFunction
+    {
+        /**
+         * @param region the region covering the address.
+         * @param memory the region's memory, read-only; index 0 is {@code region.start()}.
+         * @param offset the address's offset in the region.
+         * @return the result.
+         */
+        long apply(Region region, MemorySegment memory, long offset);
+    }
+
+    /**
+     * Runs {@code f} on the region covering {@code address} and its memory, returning a result computed from a
+     * consistent view: speculatively first, then under a pin (which may fall back to the shared mm lock).
+     *
+     * @param address an address inside a region.
+     * @param f       the computation.
+     * @return its validated result.
+     * @throws RegionArgumentException when no region covers the address.
+     */
+    public long read(final long address, final RegionFunction f)
+    {
+        for (int attempt = 0; attempt < SPECULATION_ATTEMPTS; attempt++)
+        {
+            final long s = mm.speculateTryBegin();
+            if (s == MmLock.NO_SPECULATION)
+            {
+                break;
+            }
+            final Region r = snapshot().find(address);
+            long v = 0;
+            RuntimeException thrown = null;
+            try
+            {
+                v = r != null ? f.apply(r, window.asSlice(r.start() - base, r.length()).asReadOnly(),
+                    address - r.start()) : 0;
+            }
+            catch (final RuntimeException ex)
+            {
+                thrown = ex; // may come from inconsistent data: decided by the validation below
+            }
+            if (!mm.speculateRetry(s))
+            {
+                if (r == null)
+                {
+                    throw notMapped("read", address, 1);
+                }
+                if (thrown != null)
+                {
+                    throw thrown;
+                }
+                speculativeReads.increment();
+                return v;
+            }
+            speculationRetries.increment();
+        }
+        try (Lease lease = lease(address))
+        {
+            return f.apply(lease.region(), lease.segment(), address - lease.region().start());
+        }
+    }
+
+    /**
      * Copies bytes from the space into {@code dst}: speculatively, else under the shared mm lock. The range may
      * span several adjacent regions, but every byte must be mapped.
      *
