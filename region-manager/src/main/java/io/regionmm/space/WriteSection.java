@@ -2,6 +2,8 @@ package io.regionmm.space;
 
 import io.regionmm.kernel.KernelException;
 import io.regionmm.kernel.Mman;
+import io.regionmm.kernel.maps.MapsEntry;
+import io.regionmm.kernel.maps.ProcMaps;
 import io.regionmm.map.RegionMap;
 import io.regionmm.region.Advice;
 import io.regionmm.region.FileHandle;
@@ -187,11 +189,7 @@ public final class WriteSection implements AutoCloseable
         }
         catch (final KernelException ex)
         {
-            // A failed MAP_FIXED may have removed part of the old mappings: put them back.
-            for (int i = i0; i < i1; i++)
-            {
-                restore(m.get(i), m.get(i).start(), m.get(i).end());
-            }
+            repairHoles(m, start, stop);
             throw new MappingException(op, ex);
         }
         final List<Region> remnants = new ArrayList<>(2);
@@ -340,7 +338,7 @@ public final class WriteSection implements AutoCloseable
             }
             catch (final KernelException ex)
             {
-                restore(r, r.start() + newLength, r.end());
+                repairHoles(m, r.start() + newLength, r.end());
                 throw new MappingException(op, ex);
             }
             c.splice(i, i + 1, List.of(r.slice(seq, r.start(), r.start() + newLength)));
@@ -413,13 +411,13 @@ public final class WriteSection implements AutoCloseable
         {
             if (priv)
             {
-                moveBack(r, dest, newLength);
+                moveBack(r, dest, newLength); // the pages go back over the emptied old range
             }
             else
             {
                 bestEffortTombstone(dest, newLength);
+                repairHoles(space.snapshot(), r.start(), r.end());
             }
-            restore(r, r.start(), r.end());
             throw ex;
         }
     }
@@ -492,7 +490,20 @@ public final class WriteSection implements AutoCloseable
         space.checkRange(op, start, length);
         if (!advice.lasting())
         {
-            AddressSpace.requireCovered(op, space.snapshot(), start, start + length);
+            final RegionMap m = space.snapshot();
+            AddressSpace.requireCovered(op, m, start, start + length);
+            if (advice == Advice.DONTNEED)
+            {
+                for (int i = m.indexOf(start); i < m.size() && m.get(i).start() < start + length; i++)
+                {
+                    if (m.get(i).locked())
+                    {
+                        // the kernel answers EINVAL: locked pages cannot be dropped
+                        throw new RegionArgumentException(op, "DONTNEED on " + m.get(i) + ", which is locked; " +
+                            "unlock it first");
+                    }
+                }
+            }
             try
             {
                 space.kernel.madvise(start, length, advice.madv());
@@ -700,6 +711,51 @@ public final class WriteSection implements AutoCloseable
         {
             bestEffortTombstone(addr, length);
             throw ex;
+        }
+    }
+
+    /**
+     * After a failed MAP_FIXED over [from, to): the kernel may have removed part of what was there (older kernels
+     * unmap before they map), or nothing at all. Asks the kernel which parts are now holes and puts back exactly
+     * those: the regions' file mappings (private pages of a hole are gone with it) and tombstones elsewhere.
+     * Mappings that survived are left alone, so their private pages survive too.
+     */
+    private void repairHoles(final RegionMap m, final long from, final long to)
+    {
+        long at = from;
+        for (final MapsEntry e : ProcMaps.readWindow(from, to))
+        {
+            if (e.start() > at)
+            {
+                refill(m, at, e.start());
+            }
+            at = Math.max(at, e.end());
+        }
+        if (at < to)
+        {
+            refill(m, at, to);
+        }
+    }
+
+    private void refill(final RegionMap m, final long from, final long to)
+    {
+        LOG.warn("refilling a hole the kernel left at [{}, {})", AddressSpace.hex(from), AddressSpace.hex(to));
+        long at = from;
+        for (int i = m.firstEndingAfter(from); i < m.size() && m.get(i).start() < to; i++)
+        {
+            final Region r = m.get(i);
+            final long s = Math.max(r.start(), from);
+            final long e = Math.min(r.end(), to);
+            if (s > at)
+            {
+                bestEffortTombstone(at, s - at);
+            }
+            restore(r, s, e);
+            at = e;
+        }
+        if (at < to)
+        {
+            bestEffortTombstone(at, to - at);
         }
     }
 
