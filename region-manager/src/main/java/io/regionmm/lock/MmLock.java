@@ -276,12 +276,12 @@ public final class MmLock
      */
     public StartRead tryStartRead(final RegionLock r)
     {
-        RacePoint.READER_AFTER_LOOKUP.reach();
         // Early check, opaque: nothing relies on it (a stale value only makes us try the CAS, or fall back early).
         if ((long)LOCK_SEQ.getOpaque(r) == (long)SEQ.getOpaque(this))
         {
             return StartRead.WRITE_LOCKED;
         }
+        RacePoint.READER_BEFORE_INCREMENT.reach();
         int c;
         do
         {
@@ -342,6 +342,14 @@ public final class MmLock
     public void endRead()
     {
         rw.readLock().unlock();
+    }
+
+    /**
+     * @return true when some thread waits to take the mm lock (for tests and diagnostics).
+     */
+    public boolean hasQueuedThreads()
+    {
+        return rw.hasQueuedThreads();
     }
 
     // ---------------------------------------------------------------- speculation

@@ -6,8 +6,8 @@ package io.regionmm.lock;
  */
 public enum RacePoint
 {
-    /** A reader found a region in the map and is about to take a reference. */
-    READER_AFTER_LOOKUP,
+    /** A reader passed the early lock-sequence check and is about to take a reference. */
+    READER_BEFORE_INCREMENT,
     /** A reader took its reference and is about to re-check the lock sequence. */
     READER_AFTER_INCREMENT,
     /** A speculative reader copied its data and is about to validate the sequence. */

@@ -654,6 +654,34 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
+     * Runs {@code f} under the shared mm lock (the slow path): no writer can change any mapping meanwhile.
+     *
+     * @param address an address inside a region.
+     * @param f       the computation.
+     * @return its result.
+     * @throws RegionArgumentException when no region covers the address.
+     */
+    public long readLocked(final long address, final RegionFunction f)
+    {
+        mm.beginRead();
+        try
+        {
+            checkOpen("readLocked");
+            final Region r = snapshot().find(address);
+            if (r == null)
+            {
+                throw notMapped("readLocked", address, 1);
+            }
+            lockedReads.increment();
+            return f.apply(r, window.asSlice(r.start() - base, r.length()).asReadOnly(), address - r.start());
+        }
+        finally
+        {
+            mm.endRead();
+        }
+    }
+
+    /**
      * Copies bytes from the space into {@code dst}: speculatively, else under the shared mm lock. The range may
      * span several adjacent regions, but every byte must be mapped.
      *

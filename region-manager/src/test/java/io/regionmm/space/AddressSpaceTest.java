@@ -6,6 +6,7 @@ import io.regionmm.kernel.Syscall;
 import io.regionmm.kernel.fault.FaultInjectingKernel;
 import io.regionmm.kernel.maps.MapsEntry;
 import io.regionmm.kernel.maps.ProcMaps;
+import io.regionmm.lock.RacePoint;
 import io.regionmm.region.Advice;
 import io.regionmm.region.FileAccess;
 import io.regionmm.region.FileHandle;
@@ -397,11 +398,10 @@ class AddressSpaceTest
         final long a = space.map(f1, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
         final Lease lease = space.lease(a + PAGE);
         final MemorySegment w = lease.writableSegment();
-        final CountDownLatch started = new CountDownLatch(1);
+        final CountDownLatch waiting = new CountDownLatch(1);
         final AtomicBoolean done = new AtomicBoolean();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         final Thread writer = new Thread(() -> {
-            started.countDown();
             try
             {
                 space.protect(a, 4 * PAGE, Protection.READ);
@@ -412,17 +412,19 @@ class AddressSpaceTest
                 failure.set(t);
             }
         });
+        RacePoint.install(p -> {
+            if (p == RacePoint.WRITER_WAITING_FOR_READERS && Thread.currentThread() == writer)
+            {
+                waiting.countDown();
+            }
+        });
         writer.start();
-        started.await();
-        // The writer cannot finish while the lease is open: wait until it is parked waiting for our pin.
-        while (writer.getState() == Thread.State.RUNNABLE || writer.getState() == Thread.State.NEW)
-        {
-            Thread.onSpinWait();
-        }
+        waiting.await(); // the writer has flagged the region and waits for our pin
         assertFalse(done.get());
         w.set(ValueLayout.JAVA_LONG, 0, 7L); // still writable: the region cannot be re-protected under us
         lease.close();
         writer.join();
+        RacePoint.install(null);
         assertNull(failure.get());
         assertTrue(done.get());
         assertThrows(IllegalStateException.class, () -> w.get(ValueLayout.JAVA_LONG, 0));
