@@ -1,0 +1,251 @@
+package io.regionmm.space;
+
+import io.regionmm.kernel.Kernel;
+import io.regionmm.region.FileAccess;
+import io.regionmm.region.FileHandle;
+import io.regionmm.region.Protection;
+import io.regionmm.region.Region;
+import io.regionmm.region.Sharing;
+import io.regionmm.view.Lease;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+import static io.regionmm.space.StampedFiles.PAGE;
+import static io.regionmm.space.StampedFiles.stamp;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Readers on all three paths check the stamp of every page they read, validated together with the region that
+ * says what should be there, while one writer maps, unmaps, splits, merges, remaps (grow, shrink, move) and
+ * protects at full speed. Zero mismatches and zero faults, and the writer keeps making progress. Runs for
+ * {@code regionmm.stress.seconds} (3 by default; the {@code soak} profile runs longer).
+ */
+@Timeout(600)
+class ConcurrentStressTest
+{
+    private static final int WINDOW_PAGES = 512;
+    private static final int FILE_PAGES = 64;
+    private static final int FILES = 3;
+    private static final long SECONDS = Long.getLong("regionmm.stress.seconds", 3);
+
+    @TempDir
+    Path dir;
+
+    private enum ReadPath
+    {
+        SPECULATIVE_OR_PINNED, LEASE, LOCKED
+    }
+
+    @Test
+    void readersNeverSeeAWrongPageWhileAWriterChangesTheMappings() throws Exception
+    {
+        final long seed = Long.getLong("regionmm.stress.seed", 42);
+        try (AddressSpace space = AddressSpace.create(Kernel.system(), WINDOW_PAGES * PAGE))
+        {
+            final FileHandle[] files = new FileHandle[FILES + 1];
+            for (int f = 1; f <= FILES; f++)
+            {
+                files[f] = space.openFile(StampedFiles.create(dir, f, FILE_PAGES), FileAccess.READ_WRITE);
+            }
+            final AtomicBoolean stop = new AtomicBoolean();
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final LongAdder[] reads = {new LongAdder(), new LongAdder(), new LongAdder()};
+            final LongAdder mismatches = new LongAdder();
+            final LongAdder writerOps = new LongAdder();
+            final List<Thread> threads = new ArrayList<>();
+            for (final ReadPath path : ReadPath.values())
+            {
+                final SplittableRandom random = new SplittableRandom(seed + path.ordinal());
+                threads.add(new Thread(() -> {
+                    try
+                    {
+                        while (!stop.get())
+                        {
+                            if (read(space, path, random, mismatches))
+                            {
+                                reads[path.ordinal()].increment();
+                            }
+                        }
+                    }
+                    catch (final Throwable t)
+                    {
+                        failure.compareAndSet(null, t);
+                    }
+                }, "reader-" + path));
+            }
+            final SplittableRandom writerRandom = new SplittableRandom(seed);
+            threads.add(new Thread(() -> {
+                try
+                {
+                    while (!stop.get())
+                    {
+                        if (write(space, files, writerRandom))
+                        {
+                            writerOps.increment();
+                        }
+                    }
+                }
+                catch (final Throwable t)
+                {
+                    failure.compareAndSet(null, t);
+                }
+            }, "writer"));
+            threads.forEach(Thread::start);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+            while (System.nanoTime() < deadline && failure.get() == null)
+            {
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+            stop.set(true);
+            for (final Thread t : threads)
+            {
+                t.join();
+            }
+            assertNull(failure.get(), () -> "seed " + seed + ": " + failure.get());
+            assertEquals(0, mismatches.sum(), "seed " + seed + ": stamp mismatches");
+            assertTrue(writerOps.sum() > 100, "the writer made progress: " + writerOps.sum());
+            for (final ReadPath p : ReadPath.values())
+            {
+                assertTrue(reads[p.ordinal()].sum() > 100, p + " reads: " + reads[p.ordinal()].sum());
+            }
+            space.verify();
+            System.out.printf("stress seed %d, %d s: writer ops %d, reads %d/%d/%d, counts %s%n", seed, SECONDS,
+                writerOps.sum(), reads[0].sum(), reads[1].sum(), reads[2].sum(), space.readCounts());
+        }
+    }
+
+    private static boolean read(final AddressSpace space, final ReadPath path, final SplittableRandom random,
+        final LongAdder mismatches)
+    {
+        final List<Region> regions = space.snapshot().regions();
+        if (regions.isEmpty())
+        {
+            Thread.yield();
+            return false;
+        }
+        final Region pick = regions.get(random.nextInt(regions.size()));
+        final long address = pick.start() + random.nextLong(pick.length() / PAGE) * PAGE;
+        final AddressSpace.RegionFunction check = (region, memory, offset) ->
+            memory.get(ValueLayout.JAVA_LONG, offset) ^ stamp(region.file().id(), region.fileOffsetOf(address) / PAGE);
+        try
+        {
+            final long wrong = switch (path)
+            {
+                case SPECULATIVE_OR_PINNED -> space.read(address, check);
+                case LOCKED -> space.readLocked(address, check);
+                case LEASE ->
+                {
+                    try (Lease lease = space.lease(address))
+                    {
+                        final Region r = lease.region();
+                        final long offset = address - r.start();
+                        if (r.protection() == Protection.READ_WRITE)
+                        {
+                            // Writes through a pinned region never fault: it cannot become read-only meanwhile.
+                            final MemorySegment w = lease.writableSegment();
+                            w.set(ValueLayout.JAVA_LONG, offset + 16, Thread.currentThread().threadId());
+                        }
+                        yield check.apply(r, lease.segment(), offset);
+                    }
+                }
+            };
+            if (wrong != 0)
+            {
+                mismatches.increment();
+            }
+            return true;
+        }
+        catch (final RegionArgumentException unmappedMeanwhile)
+        {
+            return false;
+        }
+    }
+
+    private static boolean write(final AddressSpace space, final FileHandle[] files, final SplittableRandom random)
+        throws MappingException
+    {
+        final long base = space.windowStart();
+        final List<Region> regions = space.regions();
+        final int kind = random.nextInt(100);
+        try
+        {
+            if (kind < 25 || regions.size() < 3)
+            {
+                final int len = 1 + random.nextInt(12);
+                final int f = 1 + random.nextInt(FILES);
+                space.map(files[f], random.nextInt(FILE_PAGES - len + 1) * PAGE, len * PAGE,
+                    random.nextBoolean() ? Protection.READ : Protection.READ_WRITE,
+                    random.nextInt(3) == 0 ? Sharing.PRIVATE : Sharing.SHARED);
+                return true;
+            }
+            final Region r = regions.get(random.nextInt(regions.size()));
+            final long pages = r.length() / PAGE;
+            if (kind < 40)
+            {
+                space.unmap(r.start() + random.nextLong(pages) * PAGE, (1 + random.nextInt(8)) * PAGE);
+            }
+            else if (kind < 52)
+            {
+                if (pages < 2)
+                {
+                    return false;
+                }
+                space.split(r.start() + (1 + random.nextLong(pages - 1)) * PAGE);
+            }
+            else if (kind < 62)
+            {
+                final int i = regions.indexOf(r);
+                if (i + 1 >= regions.size() || regions.get(i + 1).start() != r.end() ||
+                    r.mergeConflict(regions.get(i + 1)) != null)
+                {
+                    return false;
+                }
+                space.merge(r.start(), regions.get(i + 1).end() - r.start());
+            }
+            else if (kind < 82)
+            {
+                final long newPages = 1 + random.nextInt(20);
+                if (r.fileOffset() / PAGE + newPages > FILE_PAGES)
+                {
+                    return false;
+                }
+                space.remap(r.start(), newPages * PAGE, false);
+            }
+            else
+            {
+                final long s = r.start() + random.nextLong(pages) * PAGE;
+                final long len = Math.min(r.end() - s, (1 + random.nextInt(4)) * PAGE);
+                space.protect(s, len, random.nextBoolean() ? Protection.READ : Protection.READ_WRITE);
+            }
+            return true;
+        }
+        catch (final RegionArgumentException refused)
+        {
+            return false; // a stale pick (the writer is the only writer, but regions() is a copy) or a bad range
+        }
+        catch (final MappingException full)
+        {
+            if (full.kernelCause() != null)
+            {
+                throw full;
+            }
+            space.unmap(base, WINDOW_PAGES * PAGE / 2); // no room: clear half the window
+            return true;
+        }
+    }
+}
