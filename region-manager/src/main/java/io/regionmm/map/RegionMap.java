@@ -12,16 +12,27 @@ import java.util.List;
  * RCU reclaims maple-tree nodes). Lookups are a binary search over a flat array of starts. Free-range search
  * walks a max-gap tree (the maple tree's per-node gap, here over a complete binary tree) in O(log n).
  *
- * <p>Sorted arrays cost O(n) per write (a copy), which at the kernel's default limit of 65 530 mappings is tens
- * of microseconds: cheaper than the syscalls of the write itself. The structure is behind this class, so a
- * path-copying B-tree can replace it without touching its users.
+ * <p>Lookups go beyond the maple tree: a directory indexed by {@code (address - windowStart) >> shift} gives the
+ * index of the first region that ends after each bucket's start, so most lookups are one directory load and one
+ * or two region loads. The directory spans only the occupied part of the window and has about two buckets per
+ * region; a bucket that holds many regions (a skewed layout) falls back to a binary search from there, so the
+ * worst case stays O(log n).
+ *
+ * <p>Sorted arrays and the directory cost O(n) per write (a copy), which at the kernel's default limit of 65 530
+ * mappings is tens of microseconds: about the cost of the system calls of the write itself. The structure is
+ * behind this class, so a path-copying B-tree can replace it without touching its users.
  */
 public final class RegionMap
 {
     private final long windowStart;
     private final long windowEnd;
     private final long[] starts;
+    private final long[] ends;
     private final Region[] regions;
+    // directory[b] = index of the first region whose end is above windowStart + (b << shift)
+    private final int[] directory;
+    private final int shift;
+    private final long occupiedEnd;
     // Complete binary tree of the largest gap below each node; leaves are the n + 1 gaps in address order.
     private final long[] gapTree;
     private final int leafBase;
@@ -32,9 +43,27 @@ public final class RegionMap
         this.windowEnd = windowEnd;
         this.regions = regions;
         this.starts = new long[regions.length];
+        this.ends = new long[regions.length];
         for (int i = 0; i < regions.length; i++)
         {
             starts[i] = regions[i].start();
+            ends[i] = regions[i].end();
+        }
+        occupiedEnd = regions.length == 0 ? windowStart : ends[regions.length - 1];
+        final long span = occupiedEnd - windowStart;
+        // About two buckets per region over the occupied span, never below 4 KiB per bucket.
+        final long perBucket = Math.max(4096, span / Math.max(1, 2L * regions.length));
+        shift = 63 - Long.numberOfLeadingZeros(perBucket);
+        directory = new int[(int)(span >>> shift) + 1];
+        int i = 0;
+        for (int b = 0; b < directory.length; b++)
+        {
+            final long bucketStart = windowStart + ((long)b << shift);
+            while (i < regions.length && ends[i] <= bucketStart)
+            {
+                i++;
+            }
+            directory[b] = i;
         }
         final int gaps = regions.length + 1;
         int base = 1;
@@ -117,6 +146,32 @@ public final class RegionMap
      */
     public Region find(final long address)
     {
+        if (address < windowStart || address >= occupiedEnd)
+        {
+            return null;
+        }
+        final long[] e = ends;
+        int i = directory[(int)((address - windowStart) >>> shift)];
+        final int limit = Math.min(e.length, i + 4);
+        while (i < limit && e[i] <= address)
+        {
+            i++;
+        }
+        if (i == limit && i < e.length && e[i] <= address)
+        {
+            return findByBinarySearch(address); // a crowded bucket
+        }
+        return i < e.length && starts[i] <= address ? regions[i] : null;
+    }
+
+    /**
+     * The same as {@link #find} by binary search alone (what an ordered tree costs); kept for comparison.
+     *
+     * @param address any address.
+     * @return the region covering it, or null.
+     */
+    public Region findByBinarySearch(final long address)
+    {
         final int i = indexOf(address);
         return i >= 0 ? regions[i] : null;
     }
@@ -128,7 +183,7 @@ public final class RegionMap
     public int indexOf(final long address)
     {
         final int i = lastStartingAtOrBefore(address);
-        return i >= 0 && address < regions[i].end() ? i : -1;
+        return i >= 0 && address < ends[i] ? i : -1;
     }
 
     /**
