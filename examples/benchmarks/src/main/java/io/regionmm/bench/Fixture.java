@@ -1,0 +1,88 @@
+package io.regionmm.bench;
+
+import io.regionmm.region.FileAccess;
+import io.regionmm.region.FileHandle;
+import io.regionmm.region.Protection;
+import io.regionmm.region.Region;
+import io.regionmm.region.Sharing;
+import io.regionmm.space.AddressSpace;
+import io.regionmm.space.MapOptions;
+import io.regionmm.space.MappingException;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.SplittableRandom;
+
+/**
+ * An address space with {@code n} one-page regions (alternating protection, so neither we nor the kernel merge
+ * them), a raw mapping of the same file for baselines, and random addresses to look up.
+ */
+final class Fixture implements AutoCloseable
+{
+    static final long PAGE = 4096;
+    static final int ADDRESSES = 1 << 14;
+
+    final Path dir;
+    final AddressSpace space;
+    final FileHandle file;
+    final Arena rawArena = Arena.ofShared();
+    final MemorySegment raw;
+    final long[] addresses = new long[ADDRESSES];
+    final long base;
+
+    Fixture(final int n) throws IOException, MappingException
+    {
+        dir = Files.createTempDirectory("regionmm-bench");
+        final Path path = dir.resolve("data");
+        try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw"))
+        {
+            f.setLength(n * PAGE + PAGE);
+        }
+        space = AddressSpace.create(io.regionmm.kernel.Kernel.system(), Math.max(1L << 30, 4 * n * PAGE));
+        file = space.openFile(path, FileAccess.READ_WRITE);
+        base = space.windowStart();
+        try (var w = space.beginWrite())
+        {
+            for (int i = 0; i < n; i++)
+            {
+                w.map(file, i * PAGE, PAGE, i % 2 == 0 ? Protection.READ : Protection.READ_WRITE, Sharing.SHARED,
+                    MapOptions.DEFAULT.at(base + i * PAGE));
+            }
+        }
+        if (space.regions().size() != n)
+        {
+            throw new IllegalStateException("expected " + n + " regions, got " + space.regions().size());
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            raw = ch.map(FileChannel.MapMode.READ_WRITE, 0, n * PAGE, rawArena);
+        }
+        final SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < ADDRESSES; i++)
+        {
+            addresses[i] = base + random.nextLong(n) * PAGE + random.nextInt((int)PAGE / 8) * 8L;
+        }
+    }
+
+    Region regionAt(final int i)
+    {
+        return space.snapshot().get(i);
+    }
+
+    @Override
+    public void close() throws IOException
+    {
+        space.close();
+        rawArena.close();
+        try (var files = Files.walk(dir))
+        {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

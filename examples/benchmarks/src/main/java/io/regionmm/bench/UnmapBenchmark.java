@@ -1,0 +1,125 @@
+package io.regionmm.bench;
+
+import io.regionmm.kernel.Kernel;
+import io.regionmm.kernel.Mman;
+import io.regionmm.region.Protection;
+import io.regionmm.region.Sharing;
+import io.regionmm.space.MapOptions;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Unmapping a region (and mapping it back) while another thread reads other regions: regionmm against the bare
+ * munmap + mmap system calls, and against closing a shared Arena that holds a mapping (the JDK's way to unmap
+ * safely, which hands shakes with every thread).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class UnmapBenchmark
+{
+    Fixture fx;
+    java.nio.file.Path arenaFile;
+    long bareAddress;
+    private Thread reader;
+    private volatile boolean stop;
+    private volatile long sink;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception
+    {
+        fx = new Fixture(64);
+        arenaFile = fx.dir.resolve("arena");
+        try (RandomAccessFile f = new RandomAccessFile(arenaFile.toFile(), "rw"))
+        {
+            f.setLength(Fixture.PAGE);
+        }
+        bareAddress = Kernel.system().mmap(0, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED,
+            fx.file.fd(), 0);
+        reader = new Thread(() -> {
+            long s = 0;
+            int i = 0;
+            while (!stop)
+            {
+                s += fx.space.readLong(fx.addresses[i++ & (Fixture.ADDRESSES - 1)]);
+            }
+            sink = s;
+        }, "reader");
+        reader.setDaemon(true);
+        // The reader reads regions 0..62; the benchmarks unmap region 63 (and the arena variant its own mapping).
+        for (int k = 0; k < Fixture.ADDRESSES; k++)
+        {
+            fx.addresses[k] = fx.base + (fx.addresses[k] - fx.base) % (63 * Fixture.PAGE);
+        }
+        reader.start();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception
+    {
+        stop = true;
+        reader.join();
+        Kernel.system().munmap(bareAddress, Fixture.PAGE);
+        fx.close();
+    }
+
+    @Benchmark
+    public void regionmmUnmapThenMap() throws Exception
+    {
+        final long at = fx.base + 63 * Fixture.PAGE;
+        fx.space.unmap(at, Fixture.PAGE);
+        fx.space.map(fx.file, 63 * Fixture.PAGE, Fixture.PAGE, Protection.READ_WRITE, Sharing.SHARED,
+            MapOptions.DEFAULT.at(at));
+    }
+
+    @Benchmark
+    public void bareMunmapThenMmap() throws Exception
+    {
+        final Kernel k = Kernel.system();
+        k.munmap(bareAddress, Fixture.PAGE);
+        bareAddress = k.mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED,
+            fx.file.fd(), 0);
+    }
+
+    /** The same two system calls regionmm makes (tombstone over the region, file over the tombstone), bare. */
+    @Benchmark
+    public void bareTombstoneThenMapFixed() throws Exception
+    {
+        final Kernel k = Kernel.system();
+        k.mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE |
+            Mman.MAP_FIXED, -1, 0);
+        k.mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED,
+            fx.file.fd(), 0);
+    }
+
+    @Benchmark
+    public long sharedArenaMapThenClose() throws Exception
+    {
+        final Arena arena = Arena.ofShared();
+        final MemorySegment seg;
+        try (FileChannel ch = FileChannel.open(arenaFile, StandardOpenOption.READ))
+        {
+            seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, Fixture.PAGE, arena);
+        }
+        final long v = seg.get(ValueLayout.JAVA_LONG, 0);
+        arena.close();
+        return v;
+    }
+}
