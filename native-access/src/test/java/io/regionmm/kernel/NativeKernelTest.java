@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every wrapper against the real kernel: one success path and at least one error path each.
  */
-@Timeout(30)
+@Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class NativeKernelTest
 {
     private static final Kernel K = Kernel.system();

@@ -16,7 +16,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>Three ways to read, one way to write:
  * <ul>
  * <li>Speculative: {@link #speculateTryBegin()} / {@link #speculateRetry(long)} around a lock-free lookup and a
- *     copy. Nothing read may be acted on before {@code speculateRetry} says the copy is valid.</li>
+ *     copy (the whole map), or {@link #speculateBegin()} / {@link #speculateRegion} /
+ *     {@link #speculateRetry(RegionLock, long)} for one region, which also works while a writer is active. Nothing
+ *     read may be acted on before the retry check says the copy is valid.</li>
  * <li>Per-region: {@link #tryStartRead(RegionLock)} / {@link #endRead(RegionLock)} pin one region; while pinned
  *     its memory cannot be unmapped, moved, shrunk or re-protected.</li>
  * <li>Slow: {@link #beginRead()} / {@link #endRead()} take the mm lock shared. Always succeeds.</li>
@@ -77,7 +79,13 @@ public final class MmLock
      *   the final load of seq; together with the writer's store-store fence a copy that overlapped any write
      *   section sees a different seq.
      *
-     * Regions are never recycled (a removed region is garbage, collected when no reader refers to it), so the
+     * Per-region speculation (beyond the kernel): s = seq with acquire, any parity; look up r; r.lockSeq != s or fall
+ *   back; copy; loadLoadFence; valid iff seq == s and r.lockSeq != s. With s even this is the classic check. With
+ *   s odd, a section is open: it changes memory only of regions it locked, locks last until the section ends, and
+ *   lockSeq is stored before the change; so r unlocked at both ends of the same section was never changed during
+ *   the copy. Readers of other regions keep their fast path while a writer works.
+ *
+ * Regions are never recycled (a removed region is garbage, collected when no reader refers to it), so the
      * kernel's SLAB_TYPESAFE_BY_RCU hazard of a freed object reused for another mm cannot arise here.
      */
 
@@ -378,6 +386,49 @@ public final class MmLock
         // load-load: every load of the copy completes before this load of seq (pairs with openSection's fence).
         VarHandle.loadLoadFence();
         return (long)SEQ.getOpaque(this) != s;
+    }
+
+    /**
+     * Begins a speculative read of one region (beyond the kernel: it also works while a write section is open, for
+     * every region that section has not locked). Call before looking the region up.
+     *
+     * @return the mm sequence, any parity, for {@link #speculateRegion} and {@link #speculateRetry(RegionLock, long)}.
+     */
+    public long speculateBegin()
+    {
+        // acquire: pairs with closeSection's release and with the map's release store; the map and regions we
+        // load next are at least as new as this value.
+        return (long)SEQ.getAcquire(this);
+    }
+
+    /**
+     * @param r a region found after {@link #speculateBegin()}.
+     * @param s its value.
+     * @return true when r may be read speculatively now: the section numbered s (if any) has not locked it.
+     */
+    public boolean speculateRegion(final RegionLock r, final long s)
+    {
+        // acquire: pairs with the release that published r (map) and with writeLock/detach's stores of lockSeq.
+        return (long)LOCK_SEQ.getAcquire(r) != s;
+    }
+
+    /**
+     * Ends a speculative read of one region. The copy is valid when no section began or ended meanwhile and the
+     * open one (if any) did not lock the region: a writer changes a region's memory only after locking it, and a
+     * lock lasts until its section ends, so a region unlocked at both ends of the same section was unlocked
+     * throughout.
+     *
+     * @param r the region read.
+     * @param s the value from {@link #speculateBegin()}.
+     * @return true when the copy must be discarded.
+     */
+    public boolean speculateRetry(final RegionLock r, final long s)
+    {
+        RacePoint.SPECULATION_BEFORE_VALIDATE.reach();
+        // load-load: the copy's loads complete before these two (pairs with openSection's store-store fence and
+        // with the writer's lockSeq store, which precedes every change it makes to the region's memory).
+        VarHandle.loadLoadFence();
+        return (long)SEQ.getOpaque(this) != s || (long)LOCK_SEQ.getOpaque(r) == s;
     }
 
     /**

@@ -84,7 +84,6 @@ public final class AddressSpace implements AutoCloseable
     private int nextFileId = 1;
     private volatile boolean closed;
 
-    private final LongAdder speculativeReads = new LongAdder();
     private final LongAdder speculationRetries = new LongAdder();
     private final LongAdder pinnedReads = new LongAdder();
     private final LongAdder lockedReads = new LongAdder();
@@ -546,47 +545,6 @@ public final class AddressSpace implements AutoCloseable
     // ------------------------------------------------------------------ readers
 
     /**
-     * Reads 8 bytes (native order) at an address inside a region: speculatively when no writer is active, else by
-     * pinning the region, else under the shared mm lock.
-     *
-     * @param address the address.
-     * @return the value.
-     * @throws RegionArgumentException when the 8 bytes are not inside one region.
-     */
-    public long readLong(final long address)
-    {
-        for (int attempt = 0; attempt < SPECULATION_ATTEMPTS; attempt++)
-        {
-            final long s = mm.speculateTryBegin();
-            if (s == MmLock.NO_SPECULATION)
-            {
-                break;
-            }
-            final Region r = snapshot().find(address);
-            final boolean inside = r != null && address <= r.end() - Long.BYTES;
-            final long v = inside ? window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base) : 0;
-            if (!mm.speculateRetry(s))
-            {
-                if (!inside)
-                {
-                    throw notMapped("readLong", address, Long.BYTES);
-                }
-                speculativeReads.increment();
-                return v;
-            }
-            speculationRetries.increment();
-        }
-        try (Lease lease = lease(address))
-        {
-            if (address > lease.region().end() - Long.BYTES)
-            {
-                throw notMapped("readLong", address, Long.BYTES);
-            }
-            return lease.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, address - lease.region().start());
-        }
-    }
-
-    /**
      * A computation over one region's memory, run by {@link #read(long, RegionFunction)}: speculatively (its result
      * is discarded unless the sequence validates, so it must only compute, never act), else under a pin.
      */
@@ -603,54 +561,120 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
+     * Reads 8 bytes (native order) at an address inside a region: speculatively (also while a writer changes other
+     * regions), else by pinning the region, else under the shared mm lock.
+     *
+     * @param address the address.
+     * @return the value.
+     * @throws RegionArgumentException when the 8 bytes are not inside one region.
+     */
+    public long readLong(final long address)
+    {
+        return readVia(address, LONG_AT, true, 0);
+    }
+
+    private static final RegionFunction LONG_AT = (region, memory, offset) -> {
+        if (offset > region.length() - Long.BYTES)
+        {
+            throw notMapped("readLong", region.start() + offset, Long.BYTES);
+        }
+        return memory.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
+    };
+
+    /**
      * Runs {@code f} on the region covering {@code address} and its memory, returning a result computed from a
-     * consistent view: speculatively first, then under a pin (which may fall back to the shared mm lock).
+     * consistent view: speculatively first, then under a pin, then under the shared mm lock.
      *
      * @param address an address inside a region.
-     * @param f       the computation.
+     * @param f       the computation; speculative runs are discarded unless validated, so it must only compute.
      * @return its validated result.
      * @throws RegionArgumentException when no region covers the address.
      */
     public long read(final long address, final RegionFunction f)
     {
+        return readVia(address, f, true, 0);
+    }
+
+    /**
+     * Like {@link #read(long, RegionFunction)} but never takes the mm lock and never waits: speculatively, then by
+     * pinning the region; when a writer holds it, returns {@code ifBusy} at once so the caller can retry (a reader
+     * that must never share a lock with writers).
+     *
+     * @param address an address inside a region.
+     * @param f       the computation.
+     * @param ifBusy  what to return when a writer holds the region now.
+     * @return the validated result, or {@code ifBusy}.
+     * @throws RegionArgumentException when no region covers the address (and no writer is active).
+     */
+    public long readNoWait(final long address, final RegionFunction f, final long ifBusy)
+    {
+        return readVia(address, f, false, ifBusy);
+    }
+
+    private long readVia(final long address, final RegionFunction f, final boolean mayLock, final long ifBusy)
+    {
         for (int attempt = 0; attempt < SPECULATION_ATTEMPTS; attempt++)
         {
-            final long s = mm.speculateTryBegin();
-            if (s == MmLock.NO_SPECULATION)
-            {
-                break;
-            }
+            final long s = mm.speculateBegin();
             final Region r = snapshot().find(address);
+            if (r == null)
+            {
+                if ((s & 1) == 0 && !mm.speculateRetry(s))
+                {
+                    throw notMapped("read", address, 1); // validated: no region there
+                }
+                break; // a writer is active: the locked path decides
+            }
+            if (!mm.speculateRegion(r, s))
+            {
+                break; // write-locked by the open section
+            }
             long v = 0;
             RuntimeException thrown = null;
             try
             {
-                v = r != null ? f.apply(r, window.asSlice(r.start() - base, r.length()).asReadOnly(),
-                    address - r.start()) : 0;
+                v = f.apply(r, window.asSlice(r.start() - base, r.length()).asReadOnly(), address - r.start());
             }
             catch (final RuntimeException ex)
             {
                 thrown = ex; // may come from inconsistent data: decided by the validation below
             }
-            if (!mm.speculateRetry(s))
+            if (!mm.speculateRetry(r, s))
             {
-                if (r == null)
-                {
-                    throw notMapped("read", address, 1);
-                }
                 if (thrown != null)
                 {
                     throw thrown;
                 }
-                speculativeReads.increment();
                 return v;
             }
             speculationRetries.increment();
         }
-        try (Lease lease = lease(address))
+        for (int attempt = 0; attempt < PIN_ATTEMPTS; attempt++)
         {
-            return f.apply(lease.region(), lease.segment(), address - lease.region().start());
+            final Region r = snapshot().find(address);
+            if (r == null)
+            {
+                break;
+            }
+            final StartRead result = mm.tryStartRead(r);
+            if (result == StartRead.PINNED)
+            {
+                try
+                {
+                    pinnedReads.increment();
+                    return f.apply(r, window.asSlice(r.start() - base, r.length()).asReadOnly(), address - r.start());
+                }
+                finally
+                {
+                    mm.endRead(r);
+                }
+            }
+            if (result == StartRead.WRITE_LOCKED)
+            {
+                break;
+            }
         }
+        return mayLock ? readLocked(address, f) : ifBusy;
     }
 
     /**
@@ -710,7 +734,6 @@ public final class AddressSpace implements AutoCloseable
                 {
                     throw notMapped("read", address, length);
                 }
-                speculativeReads.increment();
                 return;
             }
             speculationRetries.increment();
@@ -767,7 +790,6 @@ public final class AddressSpace implements AutoCloseable
             if (result == StartRead.PINNED)
             {
                 // Regions are immutable and never recycled: a pinned, attached region still covers the address.
-                pinnedReads.increment();
                 return new Lease(mm, r, window.asSlice(r.start() - base, r.length()));
             }
             if (result == StartRead.WRITE_LOCKED)
@@ -817,22 +839,22 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
-     * @return counts of reads by path: speculative, speculation retries, pinned, locked.
+     * @return how often reads left the speculative fast path (which itself is not counted: a shared counter would
+     *         cost it more than the read).
      */
     public ReadCounts readCounts()
     {
-        return new ReadCounts(speculativeReads.sum(), speculationRetries.sum(), pinnedReads.sum(), lockedReads.sum());
+        return new ReadCounts(speculationRetries.sum(), pinnedReads.sum(), lockedReads.sum());
     }
 
     /**
-     * How reads were served.
+     * How often reads left the fast path.
      *
-     * @param speculative reads validated by the sequence count.
-     * @param retries     speculations that failed validation and were retried.
-     * @param pinned      reads and leases through a region pin.
-     * @param locked      reads and leases under the shared mm lock.
+     * @param retries speculations that failed validation and were retried.
+     * @param pinned  reads that fell back to pinning their region.
+     * @param locked  reads and leases served under the shared mm lock.
      */
-    public record ReadCounts(long speculative, long retries, long pinned, long locked)
+    public record ReadCounts(long retries, long pinned, long locked)
     {
     }
 

@@ -88,6 +88,21 @@ public class MmLockLincheckTest
         return mm.speculateRetry(s) || a == b;
     }
 
+    /** Per-region speculation, which goes on while a writer works on another region. */
+    @Operation
+    public boolean regionSpeculativeRead(@Param(name = "region") final int i)
+    {
+        final long s = mm.speculateBegin();
+        final TestRegion r = lookup(i);
+        if (!mm.speculateRegion(r, s))
+        {
+            return true;
+        }
+        final int a = r.a;
+        final int b = r.b;
+        return mm.speculateRetry(r, s) || a == b;
+    }
+
     @Operation
     public boolean lockedRead(@Param(name = "region") final int i)
     {
@@ -143,7 +158,7 @@ public class MmLockLincheckTest
     }
 
     @Test
-    @Timeout(300)
+    @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void modelCheckingFindsNoTornRead()
     {
         new ModelCheckingOptions()
@@ -155,7 +170,7 @@ public class MmLockLincheckTest
     }
 
     @Test
-    @Timeout(300)
+    @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void stressOnRealMemoryOrderingFindsNoTornRead()
     {
         new StressOptions()

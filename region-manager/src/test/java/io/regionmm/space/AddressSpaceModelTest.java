@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the step; {@code -Dregionmm.model.seeds=S1,S2} replays chosen seeds and {@code -Dregionmm.model.steps=N} sets
  * the length.
  */
-@Timeout(300)
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class AddressSpaceModelTest
 {
     private static final int WINDOW_PAGES = 384;

@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * protects at full speed. Zero mismatches and zero faults, and the writer keeps making progress. Runs for
  * {@code regionmm.stress.seconds} (3 by default; the {@code soak} profile runs longer).
  */
-@Timeout(600)
+@Timeout(value = 600, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConcurrentStressTest
 {
     private static final int WINDOW_PAGES = 512;

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The races of the kernel threads the design grew from, replayed deterministically: one thread is held at a named
  * race point while another runs, then released. No sleeps: latches only.
  */
-@Timeout(30)
+@Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class RaceReplayTest
 {
     @TempDir
@@ -147,7 +147,7 @@ class RaceReplayTest
         gate[0].release.countDown();
         // The reader's CAS succeeds (no writer flag), its re-check sees lockSeq == seq: it must back off and fall
         // back to the mm lock, where it queues behind this section.
-        while (!space.mmLock().hasQueuedThreads())
+        while (!space.mmLock().hasQueuedThreads() && !read.isDone())
         {
             Thread.onSpinWait();
         }
@@ -185,6 +185,51 @@ class RaceReplayTest
         space.protect(a, 4 * PAGE, Protection.READ); // returns only after the lease closed
         assertTrue(closing.get(), "the writer went on only after the reader's lease closed");
         assertEquals(stamp(1, 0), reader.get());
+    }
+
+    @Test
+    void readersOfOtherRegionsKeepSpeculatingWhileAWriterHoldsOne() throws Exception
+    {
+        final long a = space.map(f1, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
+        final long b = space.map(f2, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
+        final AddressSpace.ReadCounts before = space.readCounts();
+        final WriteSection w = space.beginWrite();
+        w.protect(a, 4 * PAGE, Protection.READ); // a is write-locked until the section ends
+        assertEquals(stamp(2, 1), pool.submit(() -> space.readLong(b + PAGE)).get(), "b is read at once");
+        assertEquals(before, space.readCounts(), "speculatively: no retry, no pin, no lock");
+        final Future<Long> onA = pool.submit(() -> space.readLong(a + PAGE));
+        while (!space.mmLock().hasQueuedThreads() && !onA.isDone())
+        {
+            Thread.onSpinWait(); // the reader of a could not speculate nor pin: it waits for the section
+        }
+        assertFalse(onA.isDone());
+        w.close();
+        assertEquals(stamp(1, 1), onA.get());
+        assertEquals(before.locked() + 1, space.readCounts().locked());
+    }
+
+    @Test
+    void aRegionSpeculationDuringASectionFailsWhenThatSectionLocksTheRegionMeanwhile() throws Exception
+    {
+        final long a = space.map(f1, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
+        final long b = space.map(f2, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
+        final WriteSection w = space.beginWrite();
+        w.protect(b, PAGE, Protection.READ); // the section is open (odd sequence); a is not locked
+        final Gate[] gate = new Gate[1];
+        final Future<Long> read = readerHeldAt(RacePoint.SPECULATION_BEFORE_VALIDATE,
+            () -> space.readLong(a + PAGE), gate);
+        // The reader copied f1's stamp under the open section. The same section now locks a and replaces it.
+        w.unmap(a, 4 * PAGE);
+        w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
+        gate[0].release.countDown();
+        while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+        {
+            Thread.onSpinWait(); // its validation failed; the new region is locked too: it waits for the section
+        }
+        assertFalse(read.isDone(), () -> "validated a copy taken before the section locked the region: " +
+            Long.toHexString(read.resultNow()));
+        w.close();
+        assertEquals(stamp(2, 9), read.get(), "never the stale copy");
     }
 
     @Test
