@@ -1,10 +1,13 @@
 /**
- * Programs built on regionmm: the regions tool.
+ * Programs built on regionmm: the regions tool and the logstore.
  */
 module io.regionmm.examples {
     requires io.regionmm.region;
     requires info.picocli;
     requires org.slf4j;
+    requires HdrHistogram;
+
+    exports io.regionmm.examples.logstore;
 
     opens io.regionmm.examples.regions to info.picocli;
 }

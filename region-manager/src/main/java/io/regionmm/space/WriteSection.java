@@ -623,6 +623,7 @@ public final class WriteSection implements AutoCloseable
             return; // nothing changed, so nothing became mergeable: an explicit split stays
         }
         final List<Region> replacement = new ArrayList<>();
+        final List<Region> changedPieces = new ArrayList<>();
         for (int i = i0; i < i1; i++)
         {
             final Region r = m.get(i);
@@ -638,7 +639,9 @@ public final class WriteSection implements AutoCloseable
             {
                 replacement.add(r.slice(seq, r.start(), ps));
             }
-            replacement.add(to.slice(seq, ps, pe));
+            final Region piece = to.slice(seq, ps, pe);
+            replacement.add(piece);
+            changedPieces.add(piece);
             if (pe < r.end())
             {
                 replacement.add(r.slice(seq, pe, r.end()));
@@ -646,7 +649,17 @@ public final class WriteSection implements AutoCloseable
         }
         final Change c = new Change(m);
         c.splice(i0, i1, replacement);
-        c.mergeAround(i0 - 1, i0 + replacement.size());
+        // As the kernel's vma_merge after mprotect/madvise/mlock: only a changed piece merges, with its neighbours;
+        // untouched boundaries (an explicit split, say) stay.
+        for (int k = changedPieces.size() - 1; k >= 0; k--)
+        {
+            final Region piece = changedPieces.get(k);
+            final int at = c.working.indexOf(piece.start());
+            if (at >= 0 && c.working.get(at) == piece)
+            {
+                c.mergeAround(at - 1, at + 1);
+            }
+        }
         c.commit();
     }
 

@@ -8,7 +8,6 @@ import io.regionmm.region.Sharing;
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.KernelCheck;
 import io.regionmm.space.MapOptions;
-import io.regionmm.space.MappingException;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -124,8 +123,9 @@ final class Demo
                 th.join();
             }
             final AddressSpace.ReadCounts counts = space.readCounts();
-            out.printf("reads validated: %d (speculative %d, pinned %d, under the mm lock %d), speculation retries: %d%n",
-                reads.sum(), counts.speculative(), counts.pinned(), counts.locked(), counts.retries());
+            out.printf("reads validated: %d (speculative %d, fell back to a pin %d, to the mm lock %d); " +
+                "speculation retries: %d%n", reads.sum(), reads.sum() - counts.pinned() - counts.locked(),
+                counts.pinned(), counts.locked(), counts.retries());
             out.printf("stamp mismatches: %d, reader errors: %d, faults: 0 (the JVM is still here)%n",
                 mismatches.sum(), errors.sum());
             out.printf("steps where the map and the kernel disagreed: %d%n", disagreements);
@@ -192,8 +192,4 @@ final class Demo
         }
     }
 
-    static void failOnMappingError(final MappingException ex)
-    {
-        throw new IllegalStateException(ex);
-    }
 }

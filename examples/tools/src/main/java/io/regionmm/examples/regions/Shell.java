@@ -1,0 +1,454 @@
+package io.regionmm.examples.regions;
+
+import io.regionmm.region.Advice;
+import io.regionmm.region.FileHandle;
+import io.regionmm.region.Protection;
+import io.regionmm.region.Region;
+import io.regionmm.region.Sharing;
+import io.regionmm.region.SyncMode;
+import io.regionmm.space.KernelCheck;
+import io.regionmm.space.MapOptions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * The commands of {@code regions shell} and {@code regions run}: one line, one command, on a live space. A bad
+ * command or argument prints one line and the session goes on.
+ */
+@Command(name = "", subcommands = {Shell.MapCmd.class, Shell.UnmapCmd.class, Shell.SplitCmd.class,
+    Shell.MergeCmd.class, Shell.RemapCmd.class, Shell.ProtectCmd.class, Shell.AdviseCmd.class, Shell.SyncCmd.class,
+    Shell.LockCmd.class, Shell.UnlockCmd.class, Shell.ShowCmd.class, Shell.VerifyCmd.class, Shell.HelpCmd.class})
+final class Shell
+{
+    final Session session;
+    private final CommandLine commandLine;
+
+    Shell(final Session session)
+    {
+        this.session = session;
+        this.commandLine = new CommandLine(this);
+        final PrintWriter out = new PrintWriter(session.out, true);
+        commandLine.setOut(out);
+        commandLine.setErr(out);
+        commandLine.setParameterExceptionHandler((ex, args) -> {
+            out.println("error: " + ex.getMessage());
+            return 2;
+        });
+        commandLine.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            out.println("error: " + ex.getMessage());
+            return 1;
+        });
+    }
+
+    /**
+     * Runs every line of {@code in}; blank lines and lines starting with "# " are skipped.
+     *
+     * @param in     the commands.
+     * @param echo   print each command before running it (scripts).
+     * @param prompt print a prompt before reading (interactive).
+     * @return the number of commands that failed.
+     */
+    int run(final BufferedReader in, final boolean echo, final boolean prompt) throws IOException
+    {
+        int failed = 0;
+        while (true)
+        {
+            if (prompt)
+            {
+                session.out.print("regions> ");
+                session.out.flush();
+            }
+            final String line = in.readLine();
+            if (line == null)
+            {
+                return failed;
+            }
+            final String trimmed = line.strip();
+            if (trimmed.isEmpty() || trimmed.startsWith("# ") || trimmed.equals("#"))
+            {
+                continue;
+            }
+            if (trimmed.equals("quit") || trimmed.equals("exit"))
+            {
+                return failed;
+            }
+            if (echo)
+            {
+                session.out.println("> " + trimmed);
+            }
+            if (execute(trimmed) != 0)
+            {
+                failed++;
+            }
+        }
+    }
+
+    int execute(final String line)
+    {
+        final int rc = commandLine.execute(tokens(line));
+        session.remember();
+        return rc;
+    }
+
+    static String[] tokens(final String line)
+    {
+        final List<String> out = new ArrayList<>();
+        final StringBuilder cur = new StringBuilder();
+        boolean quoted = false;
+        boolean any = false;
+        for (int i = 0; i < line.length(); i++)
+        {
+            final char c = line.charAt(i);
+            if (c == '"')
+            {
+                quoted = !quoted;
+                any = true;
+            }
+            else if (Character.isWhitespace(c) && !quoted)
+            {
+                if (any)
+                {
+                    out.add(cur.toString());
+                    cur.setLength(0);
+                    any = false;
+                }
+            }
+            else
+            {
+                cur.append(c);
+                any = true;
+            }
+        }
+        if (any)
+        {
+            out.add(cur.toString());
+        }
+        return out.toArray(new String[0]);
+    }
+
+    abstract static class Sub implements Callable<Integer>
+    {
+        @ParentCommand
+        Shell shell;
+
+        Session s()
+        {
+            return shell.session;
+        }
+
+        void done(final String what)
+        {
+            s().out.println(what);
+        }
+    }
+
+    @Command(name = "map", description = "map FILE [--offset N] [--length N] [--rw] [--private] [--at ADDR] [--grow]")
+    static final class MapCmd extends Sub
+    {
+        @Parameters(index = "0", description = "the file")
+        Path file;
+        @Option(names = "--offset", defaultValue = "0", converter = SizeConverter.class)
+        long offset;
+        @Option(names = "--length", defaultValue = "-1", converter = SizeConverter.class,
+            description = "default: to the end of the file")
+        long length;
+        @Option(names = "--rw", description = "READ_WRITE (default READ)")
+        boolean rw;
+        @Option(names = "--private", description = "PRIVATE (default SHARED)")
+        boolean priv;
+        @Option(names = "--at", description = "fixed address (hex)")
+        String at;
+        @Option(names = "--grow", description = "grow the file if the range passes its end")
+        boolean grow;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final Sharing sharing = priv ? Sharing.PRIVATE : Sharing.SHARED;
+            final FileHandle f = s().file(file, grow || rw && sharing == Sharing.SHARED);
+            final long len = length >= 0 ? length : s().space.fileSize(f) - offset;
+            MapOptions options = at != null ? MapOptions.DEFAULT.at(s().address(at)) : MapOptions.DEFAULT;
+            if (grow)
+            {
+                options = options.growingFile();
+            }
+            final long addr = s().space.map(f, offset, len, rw ? Protection.READ_WRITE : Protection.READ, sharing,
+                options);
+            done(String.format("mapped %s [%d, %d) at %x", f, offset, offset + len, addr));
+            return 0;
+        }
+    }
+
+    @Command(name = "unmap", description = "unmap ADDR LENGTH")
+    static final class UnmapCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class)
+        long length;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final long a = s().address(addr);
+            s().space.unmap(a, length);
+            done(String.format("unmapped [%x, %x)", a, a + length));
+            return 0;
+        }
+    }
+
+    @Command(name = "split", description = "split ADDR")
+    static final class SplitCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+
+        @Override
+        public Integer call()
+        {
+            final long a = s().address(addr);
+            s().space.split(a);
+            done(String.format("split at %x", a));
+            return 0;
+        }
+    }
+
+    @Command(name = "merge", description = "merge ADDR LENGTH")
+    static final class MergeCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class)
+        long length;
+
+        @Override
+        public Integer call()
+        {
+            final long a = s().address(addr);
+            s().space.merge(a, length);
+            done(String.format("merged [%x, %x)", a, a + length));
+            return 0;
+        }
+    }
+
+    @Command(name = "remap", description = "remap ADDR NEWLENGTH [--grow]")
+    static final class RemapCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class)
+        long length;
+        @Option(names = "--grow", description = "grow the file if needed")
+        boolean grow;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final long a = s().address(addr);
+            final long to = s().space.remap(a, length, grow);
+            done(to == a ? String.format("remapped %x to %d bytes in place", a, length) :
+                String.format("remapped %x to %d bytes: moved to %x", a, length, to));
+            return 0;
+        }
+    }
+
+    @Command(name = "protect", description = "protect ADDR LENGTH r|rw")
+    static final class ProtectCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class)
+        long length;
+        @Parameters(index = "2", description = "r or rw")
+        String prot;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final Protection p = switch (prot.toLowerCase(Locale.ROOT))
+            {
+                case "r", "read" -> Protection.READ;
+                case "rw", "read_write" -> Protection.READ_WRITE;
+                default -> throw new IllegalArgumentException("protection '" + prot + "' is not r or rw");
+            };
+            final long a = s().address(addr);
+            s().space.protect(a, length, p);
+            done(String.format("protected [%x, %x) %s", a, a + length, p));
+            return 0;
+        }
+    }
+
+    @Command(name = "advise", description = "advise ADDR LENGTH normal|random|sequential|willneed|dontneed")
+    static final class AdviseCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class)
+        long length;
+        @Parameters(index = "2")
+        String advice;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final Advice a;
+            try
+            {
+                a = Advice.valueOf(advice.toUpperCase(Locale.ROOT));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("advice '" + advice + "' is not normal, random, sequential, " +
+                    "willneed or dontneed");
+            }
+            final long at = s().address(addr);
+            s().space.advise(at, length, a);
+            done(String.format("advised [%x, %x) %s", at, at + length, a));
+            return 0;
+        }
+    }
+
+    @Command(name = "sync", description = "sync ADDR LENGTH [sync|async|invalidate]")
+    static final class SyncCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class)
+        long length;
+        @Parameters(index = "2", defaultValue = "sync")
+        String mode;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final SyncMode m;
+            try
+            {
+                m = SyncMode.valueOf(mode.toUpperCase(Locale.ROOT));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("mode '" + mode + "' is not sync, async or invalidate");
+            }
+            final long a = s().address(addr);
+            s().space.sync(a, length, m);
+            done(String.format("synced [%x, %x) %s", a, a + length, m));
+            return 0;
+        }
+    }
+
+    @Command(name = "lock", description = "lock ADDR LENGTH (mlock)")
+    static final class LockCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class)
+        long length;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final long a = s().address(addr);
+            s().space.lock(a, length);
+            done(String.format("locked [%x, %x)", a, a + length));
+            return 0;
+        }
+    }
+
+    @Command(name = "unlock", description = "unlock ADDR LENGTH (munlock)")
+    static final class UnlockCmd extends Sub
+    {
+        @Parameters(index = "0")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class)
+        long length;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final long a = s().address(addr);
+            s().space.unlock(a, length);
+            done(String.format("unlocked [%x, %x)", a, a + length));
+            return 0;
+        }
+    }
+
+    @Command(name = "show", description = "show [--svg FILE]: the region table (numbers usable as #N)")
+    static final class ShowCmd extends Sub
+    {
+        @Option(names = "--svg", description = "also draw the window into this SVG file")
+        Path svg;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final List<Region> regions = s().space.regions();
+            s().out.printf("window [%x, %x), %d regions%n", s().space.windowStart(), s().space.windowEnd(),
+                regions.size());
+            for (int i = 0; i < regions.size(); i++)
+            {
+                s().out.printf("  #%-3d %s%n", i, regions.get(i));
+            }
+            if (svg != null)
+            {
+                s().remember();
+                Files.writeString(svg, Svg.draw(s().space.windowStart(), s().space.windowEnd(), regions,
+                    s().everMapped()));
+                s().out.println("wrote " + svg);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "verify", description = "compare the region map with the kernel's VMAs (/proc/self/maps)")
+    static final class VerifyCmd extends Sub
+    {
+        @Override
+        public Integer call()
+        {
+            final KernelCheck.Report report = s().space.checkAgainstKernel();
+            s().out.print(report.table());
+            s().out.println(report.agrees() ? "agrees with the kernel" : "DISAGREES with the kernel");
+            return report.agrees() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "help", description = "list the commands")
+    static final class HelpCmd extends Sub
+    {
+        @Override
+        public Integer call()
+        {
+            for (final CommandLine sub : shell.commandLine.getSubcommands().values())
+            {
+                s().out.println("  " + String.join(" ", sub.getCommandSpec().usageMessage().description()));
+            }
+            s().out.println("  quit");
+            s().out.println("sizes take K/M/G; addresses are hex, or #N for region N of 'show'");
+            return 0;
+        }
+    }
+
+    /** Sizes with K/M/G suffixes. */
+    static final class SizeConverter implements CommandLine.ITypeConverter<Long>
+    {
+        @Override
+        public Long convert(final String value)
+        {
+            return Sizes.size(value);
+        }
+    }
+}
