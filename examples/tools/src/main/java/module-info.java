@@ -10,4 +10,5 @@ module io.regionmm.examples {
     exports io.regionmm.examples.logstore;
 
     opens io.regionmm.examples.regions to info.picocli;
+    opens io.regionmm.examples.logstore to info.picocli;
 }

@@ -16,6 +16,7 @@ import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
 import io.regionmm.view.Lease;
+import io.regionmm.view.RangeLease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -570,6 +571,19 @@ public final class AddressSpace implements AutoCloseable
      */
     public long readLong(final long address)
     {
+        // The hottest read gets its own speculative attempt that builds no segment views (no allocation);
+        // anything but a clean validated read goes the general way.
+        final long s = mm.speculateBegin();
+        final Region r = snapshot().find(address);
+        if (r != null && address <= r.end() - Long.BYTES && mm.speculateRegion(r, s))
+        {
+            final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
+            if (!mm.speculateRetry(r, s))
+            {
+                return v;
+            }
+            speculationRetries.increment();
+        }
         return readVia(address, LONG_AT, true, 0);
     }
 
@@ -820,6 +834,79 @@ public final class AddressSpace implements AutoCloseable
         {
             mm.endRead();
         }
+    }
+
+    /**
+     * Pins every region of [start, start + length), which must be mapped without gaps (it may span several adjacent
+     * regions). Pins are taken in address order and never waited for: if one is refused, those taken are dropped
+     * and all are taken again under the shared mm lock, so two range leases cannot deadlock.
+     *
+     * @param start  first address.
+     * @param length bytes, &gt; 0.
+     * @return the lease; close it on the thread that took it.
+     * @throws RegionArgumentException when part of the range is not mapped.
+     */
+    public RangeLease leaseRange(final long start, final long length)
+    {
+        if (length <= 0 || start < base || start > end - length)
+        {
+            throw new RegionArgumentException("leaseRange", "[" + hex(start) + ", +" + length +
+                ") is not a range inside the window");
+        }
+        final List<Region> pinned = new ArrayList<>();
+        for (int attempt = 0; attempt < PIN_ATTEMPTS; attempt++)
+        {
+            if (pinAll(snapshot(), start, start + length, pinned))
+            {
+                return new RangeLease(mm, pinned, window.asSlice(start - base, length).asReadOnly());
+            }
+        }
+        mm.beginRead();
+        try
+        {
+            checkOpen("leaseRange");
+            if (!pinAll(snapshot(), start, start + length, pinned))
+            {
+                throw notMapped("leaseRange", start, length);
+            }
+            lockedReads.increment();
+            return new RangeLease(mm, pinned, window.asSlice(start - base, length).asReadOnly());
+        }
+        finally
+        {
+            mm.endRead();
+        }
+    }
+
+    /** Pins the regions covering [from, to) of one map version; on any refusal or gap drops them all. */
+    private boolean pinAll(final RegionMap m, final long from, final long to, final List<Region> pinned)
+    {
+        pinned.clear();
+        long at = from;
+        for (int i = m.indexOf(from); i >= 0 && i < m.size() && at < to; i++)
+        {
+            final Region r = m.get(i);
+            if (r.start() != at && !(at == from && r.covers(at)))
+            {
+                break; // a gap
+            }
+            if (mm.tryStartRead(r) != StartRead.PINNED)
+            {
+                break;
+            }
+            pinned.add(r);
+            at = r.end();
+        }
+        if (at >= to)
+        {
+            return true;
+        }
+        for (final Region r : pinned)
+        {
+            mm.endRead(r);
+        }
+        pinned.clear();
+        return false;
     }
 
     /**

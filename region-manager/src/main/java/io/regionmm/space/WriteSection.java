@@ -68,6 +68,30 @@ public final class WriteSection implements AutoCloseable
         }
     }
 
+    /**
+     * Ends the section like {@link #close()} (every region it locked is released) but keeps the mm lock shared, so
+     * no other writer can change the map before the caller has read what it needs.
+     *
+     * @return the shared hold; close it to release the mm lock.
+     */
+    public ReadHold downgrade()
+    {
+        if (!open)
+        {
+            throw new IllegalStateException("downgrade: the write section is closed");
+        }
+        open = false;
+        space.mm.downgrade();
+        final boolean[] released = new boolean[1];
+        return () -> {
+            if (!released[0])
+            {
+                released[0] = true;
+                space.mm.endRead();
+            }
+        };
+    }
+
     private void checkActive(final String op)
     {
         if (!open)

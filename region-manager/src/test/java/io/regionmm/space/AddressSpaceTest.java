@@ -15,6 +15,7 @@ import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
 import io.regionmm.view.Lease;
+import io.regionmm.view.RangeLease;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -430,6 +431,83 @@ class AddressSpaceTest
         assertThrows(IllegalStateException.class, () -> w.get(ValueLayout.JAVA_LONG, 0));
         assertEquals(7L, space.readLong(a));
         space.verify();
+    }
+
+    @Test
+    void aRangeLeasePinsEveryRegionOfTheRangeUntilItCloses() throws Exception
+    {
+        final long a = space.map(f1, 0, 2 * PAGE, Protection.READ, Sharing.SHARED);
+        space.map(f2, 4 * PAGE, 2 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a + 2 * PAGE));
+        assertRefused("leaseRange", () -> space.leaseRange(a, 8 * PAGE), "not inside mapped regions");
+        final RangeLease lease = space.leaseRange(a + PAGE, 2 * PAGE);
+        assertEquals(2, lease.regions().size());
+        assertEquals(stamp(1, 1), lease.segment().get(ValueLayout.JAVA_LONG, 0));
+        assertEquals(stamp(2, 4), lease.segment().get(ValueLayout.JAVA_LONG, PAGE));
+        final CountDownLatch waiting = new CountDownLatch(1);
+        final AtomicBoolean closing = new AtomicBoolean();
+        final Thread writer = new Thread(() -> {
+            try
+            {
+                space.unmap(a + 2 * PAGE, PAGE); // the second pinned region
+            }
+            catch (final MappingException ex)
+            {
+                throw new AssertionError(ex);
+            }
+        });
+        RacePoint.install(p -> {
+            if (p == RacePoint.WRITER_WAITING_FOR_READERS && Thread.currentThread() == writer)
+            {
+                waiting.countDown();
+            }
+        });
+        try
+        {
+            writer.start();
+            waiting.await();
+            closing.set(true);
+            lease.close();
+            writer.join();
+        }
+        finally
+        {
+            RacePoint.install(null);
+        }
+        assertTrue(closing.get());
+        assertThrows(IllegalStateException.class, lease::segment);
+        space.verify();
+    }
+
+    @Test
+    void aDowngradedSectionReleasesItsRegionsButKeepsWritersOut() throws Exception
+    {
+        final WriteSection w = space.beginWrite();
+        final long a = w.map(f1, 0, 2 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT);
+        try (ReadHold hold = w.downgrade())
+        {
+            try (Lease lease = space.lease(a))
+            {
+                assertEquals(stamp(1, 0), lease.segment().get(ValueLayout.JAVA_LONG, 0), "regions are released");
+            }
+            final AtomicReference<WriteSection> other = new AtomicReference<>();
+            final Thread t = new Thread(() -> {
+                try
+                {
+                    other.set(space.tryBeginWrite(50, java.util.concurrent.TimeUnit.MILLISECONDS));
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            t.start();
+            t.join();
+            assertNull(other.get(), "no writer while the downgraded hold lasts");
+        }
+        try (WriteSection next = space.tryBeginWrite(10, java.util.concurrent.TimeUnit.SECONDS))
+        {
+            assertTrue(next != null);
+        }
     }
 
     @Test
