@@ -98,7 +98,13 @@ final class Shell
 
     int execute(final String line)
     {
-        final int rc = commandLine.execute(tokens(line));
+        final String[] tokens = tokens(line);
+        if (!commandLine.getSubcommands().containsKey(tokens[0]))
+        {
+            session.out.println("error: unknown command '" + tokens[0] + "' (help lists the commands)");
+            return 2;
+        }
+        final int rc = commandLine.execute(tokens);
         session.remember();
         return rc;
     }
@@ -155,6 +161,25 @@ final class Shell
         }
     }
 
+    /** A command on [ADDR, ADDR + LENGTH). */
+    abstract static class RangeSub extends Sub
+    {
+        @Parameters(index = "0", description = "hex address, or #N[+SIZE]")
+        String addr;
+        @Parameters(index = "1", converter = SizeConverter.class, description = "bytes (K/M/G)")
+        long length;
+
+        long start()
+        {
+            return s().address(addr);
+        }
+
+        String range(final long start)
+        {
+            return String.format("[%x, %x)", start, start + length);
+        }
+    }
+
     @Command(name = "map", description = "map FILE [--offset N] [--length N] [--rw] [--private] [--at ADDR] [--grow]")
     static final class MapCmd extends Sub
     {
@@ -193,19 +218,15 @@ final class Shell
     }
 
     @Command(name = "unmap", description = "unmap ADDR LENGTH")
-    static final class UnmapCmd extends Sub
+    static final class UnmapCmd extends RangeSub
     {
-        @Parameters(index = "0")
-        String addr;
-        @Parameters(index = "1", converter = SizeConverter.class)
-        long length;
 
         @Override
         public Integer call() throws Exception
         {
-            final long a = s().address(addr);
+            final long a = start();
             s().space.unmap(a, length);
-            done(String.format("unmapped [%x, %x)", a, a + length));
+            done("unmapped " + range(a));
             return 0;
         }
     }
@@ -227,19 +248,15 @@ final class Shell
     }
 
     @Command(name = "merge", description = "merge ADDR LENGTH")
-    static final class MergeCmd extends Sub
+    static final class MergeCmd extends RangeSub
     {
-        @Parameters(index = "0")
-        String addr;
-        @Parameters(index = "1", converter = SizeConverter.class)
-        long length;
 
         @Override
         public Integer call()
         {
-            final long a = s().address(addr);
+            final long a = start();
             s().space.merge(a, length);
-            done(String.format("merged [%x, %x)", a, a + length));
+            done("merged " + range(a));
             return 0;
         }
     }
@@ -266,12 +283,8 @@ final class Shell
     }
 
     @Command(name = "protect", description = "protect ADDR LENGTH r|rw")
-    static final class ProtectCmd extends Sub
+    static final class ProtectCmd extends RangeSub
     {
-        @Parameters(index = "0")
-        String addr;
-        @Parameters(index = "1", converter = SizeConverter.class)
-        long length;
         @Parameters(index = "2", description = "r or rw")
         String prot;
 
@@ -284,20 +297,16 @@ final class Shell
                 case "rw", "read_write" -> Protection.READ_WRITE;
                 default -> throw new IllegalArgumentException("protection '" + prot + "' is not r or rw");
             };
-            final long a = s().address(addr);
+            final long a = start();
             s().space.protect(a, length, p);
-            done(String.format("protected [%x, %x) %s", a, a + length, p));
+            done("protected " + range(a) + " " + p);
             return 0;
         }
     }
 
     @Command(name = "advise", description = "advise ADDR LENGTH normal|random|sequential|willneed|dontneed")
-    static final class AdviseCmd extends Sub
+    static final class AdviseCmd extends RangeSub
     {
-        @Parameters(index = "0")
-        String addr;
-        @Parameters(index = "1", converter = SizeConverter.class)
-        long length;
         @Parameters(index = "2")
         String advice;
 
@@ -314,20 +323,16 @@ final class Shell
                 throw new IllegalArgumentException("advice '" + advice + "' is not normal, random, sequential, " +
                     "willneed or dontneed");
             }
-            final long at = s().address(addr);
+            final long at = start();
             s().space.advise(at, length, a);
-            done(String.format("advised [%x, %x) %s", at, at + length, a));
+            done("advised " + range(at) + " " + a);
             return 0;
         }
     }
 
     @Command(name = "sync", description = "sync ADDR LENGTH [sync|async|invalidate]")
-    static final class SyncCmd extends Sub
+    static final class SyncCmd extends RangeSub
     {
-        @Parameters(index = "0")
-        String addr;
-        @Parameters(index = "1", converter = SizeConverter.class)
-        long length;
         @Parameters(index = "2", defaultValue = "sync")
         String mode;
 
@@ -343,45 +348,37 @@ final class Shell
             {
                 throw new IllegalArgumentException("mode '" + mode + "' is not sync, async or invalidate");
             }
-            final long a = s().address(addr);
+            final long a = start();
             s().space.sync(a, length, m);
-            done(String.format("synced [%x, %x) %s", a, a + length, m));
+            done("synced " + range(a) + " " + m);
             return 0;
         }
     }
 
     @Command(name = "lock", description = "lock ADDR LENGTH (mlock)")
-    static final class LockCmd extends Sub
+    static final class LockCmd extends RangeSub
     {
-        @Parameters(index = "0")
-        String addr;
-        @Parameters(index = "1", converter = SizeConverter.class)
-        long length;
 
         @Override
         public Integer call() throws Exception
         {
-            final long a = s().address(addr);
+            final long a = start();
             s().space.lock(a, length);
-            done(String.format("locked [%x, %x)", a, a + length));
+            done("locked " + range(a));
             return 0;
         }
     }
 
     @Command(name = "unlock", description = "unlock ADDR LENGTH (munlock)")
-    static final class UnlockCmd extends Sub
+    static final class UnlockCmd extends RangeSub
     {
-        @Parameters(index = "0")
-        String addr;
-        @Parameters(index = "1", converter = SizeConverter.class)
-        long length;
 
         @Override
         public Integer call() throws Exception
         {
-            final long a = s().address(addr);
+            final long a = start();
             s().space.unlock(a, length);
-            done(String.format("unlocked [%x, %x)", a, a + length));
+            done("unlocked " + range(a));
             return 0;
         }
     }
