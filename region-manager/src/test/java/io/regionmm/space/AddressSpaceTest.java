@@ -350,6 +350,21 @@ class AddressSpaceTest
         assertThrows(SpaceClosedException.class, () -> space.unmap(a, PAGE));
     }
 
+    @Test
+    void anUnreadableFileIsATypedErrorThatNamesTheCall() throws Exception
+    {
+        // Tests run as root here, which reads any file: the kernel's EACCES is injected at open, as it would come.
+        final Path secret = StampedFiles.create(dir, 9, 1).resolveSibling("secret.dat");
+        Files.writeString(secret, "x");
+        kernel.failWhen(Syscall.OPEN, c -> c.path().endsWith("secret.dat"), Errno.EACCES);
+        final MappingException ex =
+            assertThrows(MappingException.class, () -> space.openFile(secret, FileAccess.READ_ONLY));
+        assertEquals("EACCES", ex.errnoName());
+        assertTrue(ex.getMessage().startsWith("openFile: open(path=\"" + secret), ex.getMessage());
+        assertTrue(ex.getMessage().contains("check the file's permissions"), ex.getMessage());
+        assertTrue(regions().isEmpty());
+    }
+
     private static void assertRefused(final String op, final org.junit.jupiter.api.function.Executable call,
         final String mention)
     {
