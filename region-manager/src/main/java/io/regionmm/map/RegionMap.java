@@ -34,8 +34,9 @@ public final class RegionMap
     private final int shift;
     private final long occupiedEnd;
     // Complete binary tree of the largest gap below each node; leaves are the n + 1 gaps in address order.
-    private final long[] gapTree;
-    private final int leafBase;
+    // Built on first use: only writers search for gaps, and a section publishes many versions it never searches.
+    private volatile long[] gapTree;
+    private int leafBase;
 
     private RegionMap(final long windowStart, final long windowEnd, final Region[] regions)
     {
@@ -65,22 +66,6 @@ public final class RegionMap
             }
             directory[b] = i;
         }
-        final int gaps = regions.length + 1;
-        int base = 1;
-        while (base < gaps)
-        {
-            base <<= 1;
-        }
-        leafBase = base;
-        gapTree = new long[2 * base];
-        for (int g = 0; g < gaps; g++)
-        {
-            gapTree[base + g] = gapEnd(g) - gapStart(g);
-        }
-        for (int node = base - 1; node >= 1; node--)
-        {
-            gapTree[node] = Math.max(gapTree[2 * node], gapTree[2 * node + 1]);
-        }
     }
 
     /**
@@ -91,6 +76,32 @@ public final class RegionMap
     public static RegionMap empty(final long windowStart, final long windowEnd)
     {
         return new RegionMap(windowStart, windowEnd, new Region[0]);
+    }
+
+    /**
+     * A version holding exactly {@code regions}, which must be sorted, disjoint and inside the window.
+     *
+     * @param windowStart first address of the window.
+     * @param windowEnd   end of the window.
+     * @param regions     the regions, in address order (the array is kept, not copied).
+     * @return the version.
+     */
+    public static RegionMap of(final long windowStart, final long windowEnd, final Region[] regions)
+    {
+        long prevEnd = windowStart;
+        for (final Region r : regions)
+        {
+            if (r.start() < prevEnd || r.end() <= r.start())
+            {
+                throw new IllegalStateException("region map out of order at " + r);
+            }
+            prevEnd = r.end();
+        }
+        if (prevEnd > windowEnd)
+        {
+            throw new IllegalStateException("region map leaves the window at " + Long.toHexString(prevEnd));
+        }
+        return new RegionMap(windowStart, windowEnd, regions);
     }
 
     /** @return number of regions. */
@@ -231,14 +242,41 @@ public final class RegionMap
         return i == regions.length || regions[i].start() >= end;
     }
 
+    private long[] gapTree()
+    {
+        long[] tree = gapTree;
+        if (tree == null)
+        {
+            final int gaps = regions.length + 1;
+            int base = 1;
+            while (base < gaps)
+            {
+                base <<= 1;
+            }
+            tree = new long[2 * base];
+            for (int g = 0; g < gaps; g++)
+            {
+                tree[base + g] = gapEnd(g) - gapStart(g);
+            }
+            for (int node = base - 1; node >= 1; node--)
+            {
+                tree[node] = Math.max(tree[2 * node], tree[2 * node + 1]);
+            }
+            leafBase = base;
+            gapTree = tree; // volatile store after leafBase: a thread that sees the tree sees its leafBase
+        }
+        return tree;
+    }
+
     /**
-     * The lowest free range of at least {@code length} bytes, in O(log n).
+     * The lowest free range of at least {@code length} bytes, in O(log n) (after an O(n) build on first use).
      *
      * @param length bytes wanted.
      * @return its start, or -1 when no gap is large enough.
      */
     public long lowestGap(final long length)
     {
+        final long[] gapTree = gapTree();
         if (gapTree[1] < length)
         {
             return -1;
@@ -256,7 +294,7 @@ public final class RegionMap
      */
     public long largestGap()
     {
-        return gapTree[1];
+        return gapTree()[1];
     }
 
     private long gapStart(final int g)

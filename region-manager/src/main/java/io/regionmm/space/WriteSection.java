@@ -390,7 +390,7 @@ public final class WriteSection implements AutoCloseable
             }
             move(r, dest, newLength);
             c.splice(i, i + 1, List.of());
-            final int j = c.working.firstEndingAfter(dest);
+            final int j = c.firstEndingAfter(dest);
             c.splice(j, j, List.of(new Region(seq, dest, dest + newLength, r.file(), r.fileOffset(), r.protection(),
                 r.sharing(), r.advice(), r.locked())));
             c.mergeAround(j - 1, j + 1);
@@ -678,8 +678,8 @@ public final class WriteSection implements AutoCloseable
         for (int k = changedPieces.size() - 1; k >= 0; k--)
         {
             final Region piece = changedPieces.get(k);
-            final int at = c.working.indexOf(piece.start());
-            if (at >= 0 && c.working.get(at) == piece)
+            final int at = c.firstEndingAfter(piece.start());
+            if (at < c.size() && c.get(at) == piece)
             {
                 c.mergeAround(at - 1, at + 1);
             }
@@ -877,24 +877,57 @@ public final class WriteSection implements AutoCloseable
     }
 
     /**
-     * A new map version being built: splices, then one publication, then the replaced regions are detached.
+     * A new map version being built: splices on a working list, one map built and published at commit, then the
+     * replaced regions are detached.
      */
     private final class Change
     {
-        RegionMap working;
+        private final RegionMap base;
+        private final ArrayList<Region> working;
         private final List<Region> added = new ArrayList<>();
         private final List<Region> removed = new ArrayList<>();
 
         Change(final RegionMap from)
         {
-            working = from;
+            base = from;
+            working = new ArrayList<>(from.regions());
+        }
+
+        int size()
+        {
+            return working.size();
+        }
+
+        Region get(final int i)
+        {
+            return working.get(i);
+        }
+
+        /** @return the index of the first region ending after {@code address} (size() when none). */
+        int firstEndingAfter(final long address)
+        {
+            int lo = 0;
+            int hi = working.size();
+            while (lo < hi)
+            {
+                final int mid = (lo + hi) >>> 1;
+                if (working.get(mid).end() <= address)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+            return lo;
         }
 
         void splice(final int from, final int to, final List<Region> replacement)
         {
-            for (int k = from; k < to; k++)
+            final List<Region> replaced = working.subList(from, to);
+            for (final Region old : replaced)
             {
-                final Region old = working.get(k);
                 if (!containsIdentity(replacement, old))
                 {
                     removed.add(old);
@@ -902,12 +935,13 @@ public final class WriteSection implements AutoCloseable
             }
             for (final Region r : replacement)
             {
-                if (!containsIdentity(working.regions().subList(from, to), r))
+                if (!containsIdentity(replaced, r))
                 {
                     added.add(r);
                 }
             }
-            working = working.splice(from, to, replacement.toArray(new Region[0]));
+            replaced.clear();
+            working.addAll(from, replacement);
         }
 
         /** Merges compatible neighbours among the regions at indexes [lo, hi], as the kernel merges after a change. */
@@ -936,7 +970,7 @@ public final class WriteSection implements AutoCloseable
             {
                 r.file().addRegion(); // before any removal, so a file's count never touches zero in between
             }
-            space.publish(working);
+            space.publish(RegionMap.of(base.windowStart(), base.windowEnd(), working.toArray(new Region[0])));
             for (final Region r : removed)
             {
                 space.mm.detach(r);
