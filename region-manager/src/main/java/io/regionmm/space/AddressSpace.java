@@ -633,6 +633,7 @@ public final class AddressSpace implements AutoCloseable
             final Region r = snapshot().find(address);
             if (r == null)
             {
+                checkOpen("read"); // a closed space has an empty map: say closed, not "not mapped"
                 if ((s & 1) == 0 && !mm.speculateRetry(s))
                 {
                     throw notMapped("read", address, 1); // validated: no region there

@@ -347,6 +347,7 @@ class AddressSpaceTest
         space.close();
         assertThrows(SpaceClosedException.class, () -> space.map(f1, 0, PAGE, Protection.READ, Sharing.SHARED));
         assertThrows(SpaceClosedException.class, () -> space.lease(a));
+        assertThrows(SpaceClosedException.class, () -> space.readLong(a));
         assertThrows(SpaceClosedException.class, () -> space.unmap(a, PAGE));
     }
 
