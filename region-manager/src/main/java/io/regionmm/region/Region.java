@@ -2,6 +2,8 @@ package io.regionmm.region;
 
 import io.regionmm.lock.RegionLock;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * A range [start, end) of the address space mapped from a file (the kernel's {@code vm_area_struct}). Immutable:
  * an operation that changes a region replaces it with new regions and detaches the old one, so a reader that
@@ -17,6 +19,9 @@ public final class Region extends RegionLock
     private final Sharing sharing;
     private final Advice advice;
     private final boolean locked;
+    // Read-only view of [start, end) in the space's window, attached once before the region is published (and
+    // so seen by every reader that finds the region): leases and speculative reads hand it out without allocating.
+    private MemorySegment view;
 
     /**
      * Creates a region inside a write section.
@@ -43,6 +48,29 @@ public final class Region extends RegionLock
         this.sharing = sharing;
         this.advice = advice;
         this.locked = locked;
+    }
+
+    /**
+     * Attaches the region's read-only memory view. Called once by the address space before it publishes the region.
+     *
+     * @param segment a read-only segment of exactly [start, end).
+     * @throws IllegalStateException when a view is attached already, or the segment is not exactly that.
+     */
+    public void attachView(final MemorySegment segment)
+    {
+        if (view != null || !segment.isReadOnly() || segment.address() != start || segment.byteSize() != end - start)
+        {
+            throw new IllegalStateException("attachView: " + segment + " is not a fresh read-only view of " + this);
+        }
+        view = segment;
+    }
+
+    /**
+     * @return the region's memory, read-only (index 0 is {@link #start()}), or null for a region of no space.
+     */
+    public MemorySegment view()
+    {
+        return view;
     }
 
     /** @return first address. */

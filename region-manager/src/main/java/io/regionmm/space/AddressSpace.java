@@ -648,7 +648,7 @@ public final class AddressSpace implements AutoCloseable
             RuntimeException thrown = null;
             try
             {
-                v = f.apply(r, window.asSlice(r.start() - base, r.length()).asReadOnly(), address - r.start());
+                v = f.apply(r, r.view(), address - r.start());
             }
             catch (final RuntimeException ex)
             {
@@ -677,7 +677,7 @@ public final class AddressSpace implements AutoCloseable
                 try
                 {
                     pinnedReads.increment();
-                    return f.apply(r, window.asSlice(r.start() - base, r.length()).asReadOnly(), address - r.start());
+                    return f.apply(r, r.view(), address - r.start());
                 }
                 finally
                 {
@@ -712,7 +712,7 @@ public final class AddressSpace implements AutoCloseable
                 throw notMapped("readLocked", address, 1);
             }
             lockedReads.increment();
-            return f.apply(r, window.asSlice(r.start() - base, r.length()).asReadOnly(), address - r.start());
+            return f.apply(r, r.view(), address - r.start());
         }
         finally
         {
@@ -805,7 +805,7 @@ public final class AddressSpace implements AutoCloseable
             if (result == StartRead.PINNED)
             {
                 // Regions are immutable and never recycled: a pinned, attached region still covers the address.
-                return new Lease(mm, r, window.asSlice(r.start() - base, r.length()));
+                return new Lease(mm, r);
             }
             if (result == StartRead.WRITE_LOCKED)
             {
@@ -829,7 +829,7 @@ public final class AddressSpace implements AutoCloseable
                 throw new IllegalStateException("lease: pin refused under the mm read lock: " + result);
             }
             lockedReads.increment();
-            return new Lease(mm, r, window.asSlice(r.start() - base, r.length()));
+            return new Lease(mm, r);
         }
         finally
         {
@@ -1013,6 +1013,11 @@ public final class AddressSpace implements AutoCloseable
             throw new RegionArgumentException(op, "[" + hex(start) + ", " + hex(rangeEnd) +
                 ") is outside the window [" + hex(base) + ", " + hex(end) + ")");
         }
+    }
+
+    MemorySegment windowView(final long start, final long length)
+    {
+        return window.asSlice(start - base, length).asReadOnly();
     }
 
     static boolean covered(final RegionMap m, final long start, final long stop)

@@ -969,6 +969,10 @@ public final class WriteSection implements AutoCloseable
             for (final Region r : added)
             {
                 r.file().addRegion(); // before any removal, so a file's count never touches zero in between
+                if (r.view() == null)
+                {
+                    r.attachView(space.windowView(r.start(), r.length())); // published with the map below
+                }
             }
             space.publish(RegionMap.of(base.windowStart(), base.windowEnd(), working.toArray(new Region[0])));
             for (final Region r : removed)

@@ -23,7 +23,6 @@ public final class Lease implements AutoCloseable
 {
     private final MmLock mm;
     private final Region region;
-    private final MemorySegment slice;
     private Arena writeArena;
     private boolean closed;
 
@@ -31,14 +30,12 @@ public final class Lease implements AutoCloseable
      * Wraps a pin already taken with {@link MmLock#tryStartRead}. Called by the address space.
      *
      * @param mm     the lock the pin was taken on.
-     * @param region the pinned region.
-     * @param slice  the region's memory, a slice of the space's window segment.
+     * @param region the pinned region, its view attached.
      */
-    public Lease(final MmLock mm, final Region region, final MemorySegment slice)
+    public Lease(final MmLock mm, final Region region)
     {
         this.mm = mm;
         this.region = region;
-        this.slice = slice;
     }
 
     /** @return the pinned region (its fields are immutable). */
@@ -53,7 +50,7 @@ public final class Lease implements AutoCloseable
     public MemorySegment segment()
     {
         checkOpen();
-        return slice.asReadOnly();
+        return region.view(); // read-only and never faulting: no need to scope it to the lease
     }
 
     /**
@@ -71,7 +68,7 @@ public final class Lease implements AutoCloseable
         {
             writeArena = Arena.ofConfined();
         }
-        return slice.reinterpret(writeArena, null);
+        return MemorySegment.ofAddress(region.start()).reinterpret(region.length(), writeArena, null);
     }
 
     private void checkOpen()
