@@ -3,7 +3,6 @@ package io.regionmm.map;
 import io.regionmm.region.Region;
 
 import java.util.AbstractList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -305,42 +304,5 @@ public final class RegionMap
     private long gapEnd(final int g)
     {
         return g == regions.length ? windowEnd : regions[g].start();
-    }
-
-    /**
-     * A new version with regions [from, to) replaced by {@code replacement}, which must be sorted, disjoint and fit
-     * between the neighbours. This version is unchanged.
-     *
-     * @param from        first index replaced.
-     * @param to          index after the last replaced.
-     * @param replacement the new regions.
-     * @return the new version.
-     */
-    public RegionMap splice(final int from, final int to, final Region... replacement)
-    {
-        if (from < 0 || to < from || to > regions.length)
-        {
-            throw new IndexOutOfBoundsException("splice from=" + from + " to=" + to + " size=" + regions.length);
-        }
-        final Region[] next = new Region[regions.length - (to - from) + replacement.length];
-        System.arraycopy(regions, 0, next, 0, from);
-        System.arraycopy(replacement, 0, next, from, replacement.length);
-        System.arraycopy(regions, to, next, from + replacement.length, regions.length - to);
-        long prevEnd = from == 0 ? windowStart : next[from - 1].end();
-        final int checkTo = Math.min(next.length, from + replacement.length + 1);
-        for (int i = from; i < checkTo; i++)
-        {
-            if (next[i].start() < prevEnd || next[i].end() <= next[i].start())
-            {
-                throw new IllegalStateException("splice would break the map's order at " + next[i] + " in " +
-                    Arrays.toString(replacement));
-            }
-            prevEnd = next[i].end();
-        }
-        if (prevEnd > windowEnd && checkTo == next.length)
-        {
-            throw new IllegalStateException("splice would leave the window");
-        }
-        return new RegionMap(windowStart, windowEnd, next);
     }
 }

@@ -571,19 +571,6 @@ public final class AddressSpace implements AutoCloseable
      */
     public long readLong(final long address)
     {
-        // The hottest read gets its own speculative attempt that builds no segment views (no allocation);
-        // anything but a clean validated read goes the general way.
-        final long s = mm.speculateBegin();
-        final Region r = snapshot().find(address);
-        if (r != null && address <= r.end() - Long.BYTES && mm.speculateRegion(r, s))
-        {
-            final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
-            if (!mm.speculateRetry(r, s))
-            {
-                return v;
-            }
-            speculationRetries.increment();
-        }
         return readVia(address, LONG_AT, true, 0);
     }
 
@@ -859,7 +846,7 @@ public final class AddressSpace implements AutoCloseable
         {
             if (pinAll(snapshot(), start, start + length, pinned))
             {
-                return new RangeLease(mm, pinned, window.asSlice(start - base, length).asReadOnly());
+                return new RangeLease(mm, pinned, windowView(start, length));
             }
         }
         mm.beginRead();
@@ -871,7 +858,7 @@ public final class AddressSpace implements AutoCloseable
                 throw notMapped("leaseRange", start, length);
             }
             lockedReads.increment();
-            return new RangeLease(mm, pinned, window.asSlice(start - base, length).asReadOnly());
+            return new RangeLease(mm, pinned, windowView(start, length));
         }
         finally
         {

@@ -47,8 +47,7 @@ class RegionMapTest
                 Sharing.SHARED, Advice.NORMAL, false));
             at += len + (random.nextBoolean() ? 0 : random.nextInt(6));
         }
-        RegionMap map = RegionMap.empty(BASE, BASE + windowPages * PAGE);
-        map = map.splice(0, 0, list.toArray(new Region[0]));
+        final RegionMap map = RegionMap.of(BASE, BASE + windowPages * PAGE, list.toArray(new Region[0]));
         for (int q = 0; q < 20_000; q++)
         {
             final long address = BASE - PAGE + random.nextLong((windowPages + 2) * PAGE);

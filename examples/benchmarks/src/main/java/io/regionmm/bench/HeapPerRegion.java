@@ -49,7 +49,7 @@ public final class HeapPerRegion
             // As in a live space: each region carries its read-only view (never accessed here).
             rs[k].attachView(MemorySegment.ofAddress(rs[k].start()).reinterpret(4096).asReadOnly());
         }
-        return RegionMap.empty(base, base + (2L * n + 1) * 4096).splice(0, 0, rs);
+        return RegionMap.of(base, base + (2L * n + 1) * 4096, rs);
     }
 
     private static long used()

@@ -55,7 +55,7 @@ public class MapStructureBenchmark
                 Sharing.SHARED, Advice.NORMAL, false);
             at += len + random.nextInt(2);
         }
-        map = RegionMap.empty(BASE, BASE + (at + 16) * PAGE).splice(0, 0, rs);
+        map = RegionMap.of(BASE, BASE + (at + 16) * PAGE, rs);
         addresses = new long[1 << 16];
         plain = new long[regions];
         for (int k = 0; k < addresses.length; k++)
