@@ -481,9 +481,8 @@ public final class WriteSection implements AutoCloseable
         AddressSpace.requireCovered(op, m, start, start + length);
         if (protection == Protection.READ_WRITE)
         {
-            for (int i = m.indexOf(start); i < m.size() && m.get(i).start() < start + length; i++)
+            for (final Region r : regionsIn(m, start, start + length))
             {
-                final Region r = m.get(i);
                 if (r.sharing() == Sharing.SHARED && !r.file().writable())
                 {
                     throw new RegionArgumentException(op, r + " maps a file opened read-only; it cannot become " +
@@ -518,12 +517,12 @@ public final class WriteSection implements AutoCloseable
             AddressSpace.requireCovered(op, m, start, start + length);
             if (advice == Advice.DONTNEED)
             {
-                for (int i = m.indexOf(start); i < m.size() && m.get(i).start() < start + length; i++)
+                for (final Region r : regionsIn(m, start, start + length))
                 {
-                    if (m.get(i).locked())
+                    if (r.locked())
                     {
                         // the kernel answers EINVAL: locked pages cannot be dropped
-                        throw new RegionArgumentException(op, "DONTNEED on " + m.get(i) + ", which is locked; " +
+                        throw new RegionArgumentException(op, "DONTNEED on " + r + ", which is locked; " +
                             "unlock it first");
                     }
                 }
@@ -688,6 +687,13 @@ public final class WriteSection implements AutoCloseable
     }
 
     // ------------------------------------------------------------------ shared pieces
+
+    /** @return the regions that overlap [start, stop), in address order. */
+    private static List<Region> regionsIn(final RegionMap m, final long start, final long stop)
+    {
+        final int from = m.firstEndingAfter(start);
+        return m.regions().subList(from, firstStartingAtOrAfter(m, from, stop));
+    }
 
     private static int firstStartingAtOrAfter(final RegionMap m, final int from, final long address)
     {

@@ -220,7 +220,6 @@ final class Shell
     @Command(name = "unmap", description = "unmap ADDR LENGTH")
     static final class UnmapCmd extends RangeSub
     {
-
         @Override
         public Integer call() throws Exception
         {
@@ -250,7 +249,6 @@ final class Shell
     @Command(name = "merge", description = "merge ADDR LENGTH")
     static final class MergeCmd extends RangeSub
     {
-
         @Override
         public Integer call()
         {
@@ -313,16 +311,7 @@ final class Shell
         @Override
         public Integer call() throws Exception
         {
-            final Advice a;
-            try
-            {
-                a = Advice.valueOf(advice.toUpperCase(Locale.ROOT));
-            }
-            catch (final IllegalArgumentException ex)
-            {
-                throw new IllegalArgumentException("advice '" + advice + "' is not normal, random, sequential, " +
-                    "willneed or dontneed");
-            }
+            final Advice a = choice(Advice.class, "advice", advice);
             final long at = start();
             s().space.advise(at, length, a);
             done("advised " + range(at) + " " + a);
@@ -339,15 +328,7 @@ final class Shell
         @Override
         public Integer call() throws Exception
         {
-            final SyncMode m;
-            try
-            {
-                m = SyncMode.valueOf(mode.toUpperCase(Locale.ROOT));
-            }
-            catch (final IllegalArgumentException ex)
-            {
-                throw new IllegalArgumentException("mode '" + mode + "' is not sync, async or invalidate");
-            }
+            final SyncMode m = choice(SyncMode.class, "mode", mode);
             final long a = start();
             s().space.sync(a, length, m);
             done("synced " + range(a) + " " + m);
@@ -358,7 +339,6 @@ final class Shell
     @Command(name = "lock", description = "lock ADDR LENGTH (mlock)")
     static final class LockCmd extends RangeSub
     {
-
         @Override
         public Integer call() throws Exception
         {
@@ -372,7 +352,6 @@ final class Shell
     @Command(name = "unlock", description = "unlock ADDR LENGTH (munlock)")
     static final class UnlockCmd extends RangeSub
     {
-
         @Override
         public Integer call() throws Exception
         {
@@ -437,6 +416,24 @@ final class Shell
             s().out.println("sizes take K/M/G; addresses are hex, or #N for region N of 'show'");
             return 0;
         }
+    }
+
+    /** Parses an enum constant case-insensitively; the error lists the choices. */
+    static <E extends Enum<E>> E choice(final Class<E> type, final String what, final String text)
+    {
+        for (final E e : type.getEnumConstants())
+        {
+            if (e.name().equalsIgnoreCase(text))
+            {
+                return e;
+            }
+        }
+        final List<String> names = new ArrayList<>();
+        for (final E e : type.getEnumConstants())
+        {
+            names.add(e.name().toLowerCase(Locale.ROOT));
+        }
+        throw new IllegalArgumentException(what + " '" + text + "' is not one of " + String.join(", ", names));
     }
 
     /** Sizes with K/M/G suffixes. */
