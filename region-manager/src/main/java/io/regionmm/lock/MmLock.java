@@ -79,13 +79,14 @@ public final class MmLock
      *   the final load of seq; together with the writer's store-store fence a copy that overlapped any write
      *   section sees a different seq.
      *
-     * Per-region speculation (beyond the kernel): s = seq with acquire, any parity; look up r; r.lockSeq != s or fall
- *   back; copy; loadLoadFence; valid iff seq == s and r.lockSeq != s. With s even this is the classic check. With
- *   s odd, a section is open: it changes memory only of regions it locked, locks last until the section ends, and
- *   lockSeq is stored before the change; so r unlocked at both ends of the same section was never changed during
- *   the copy. Readers of other regions keep their fast path while a writer works.
- *
- * Regions are never recycled (a removed region is garbage, collected when no reader refers to it), so the
+     * Per-region speculation (beyond the kernel): s = seq with acquire, any parity; look up r; r.lockSeq != s or
+     *   fall back; copy; loadLoadFence; valid iff seq == s and r.lockSeq != s. With s even this is the classic
+     *   check (and a reader may skip r's lock word altogether). With s odd, a section is open: it changes memory
+     *   only of regions it locked, locks last until the section ends, and lockSeq is stored before the change; so r
+     *   unlocked at both ends of the same section was never changed during the copy. Readers of other regions keep
+     *   their fast path while a writer works.
+     *
+     * Regions are never recycled (a removed region is garbage, collected when no reader refers to it), so the
      * kernel's SLAB_TYPESAFE_BY_RCU hazard of a freed object reused for another mm cannot arise here.
      */
 
@@ -377,7 +378,7 @@ public final class MmLock
     /**
      * Ends a speculative read.
      *
-     * @param s the value from {@link #speculateTryBegin()}.
+     * @param s the value from {@link #speculateTryBegin()}, or an even value from {@link #speculateBegin()}.
      * @return true when the data read since may be inconsistent and must be discarded.
      */
     public boolean speculateRetry(final long s)

@@ -78,6 +78,7 @@ public final class AddressSpace implements AutoCloseable
     final MmLock mm = new MmLock();
     private final Arena arena;
     private final MemorySegment window;
+    private final MemorySegment readOnlyWindow; // made once: leases read through it
     @SuppressWarnings("unused") // through MAP
     private RegionMap map;
     // Guarded by the write lock.
@@ -111,6 +112,7 @@ public final class AddressSpace implements AutoCloseable
         arena = Arena.ofShared();
         // The cleanup runs when the arena closes, after the JDK's handshake: no thread is inside an access then.
         window = MemorySegment.ofAddress(base).reinterpret(windowSize, arena, ignored -> releaseWindow());
+        readOnlyWindow = window.asReadOnly();
         MAP.setRelease(this, RegionMap.empty(base, end));
         LOG.debug("address space reserved [{}, {}) ({} bytes)", hex(base), hex(end), windowSize);
     }
@@ -571,19 +573,26 @@ public final class AddressSpace implements AutoCloseable
      */
     public long readLong(final long address)
     {
-        // The hottest read gets its own speculative attempt through the one window segment: going through the
-        // region's view costs a load of that view object, a cache miss at 20 000 regions (33 ns became ~120 ns in
-        // LookupBenchmark.speculativeFindAndRead). Anything but a clean validated read goes the general way.
+        // The hottest read gets its own speculative attempt through the window segment: it never loads the region's
+        // view (one more cache miss in a large map: 33 ns became ~120 ns at 20 000 regions in
+        // LookupBenchmark.speculativeFindAndRead), and with no section open not even the region object: the bounds
+        // in the map and an unchanged even sequence are the classic check. While a section is open, the region's
+        // own lock word decides (per-region speculation). Anything but a clean validated read goes the general way.
         final long s = mm.speculateBegin();
-        final Region r = snapshot().find(address);
-        if (r != null && address <= r.end() - Long.BYTES && mm.speculateRegion(r, s))
+        final RegionMap m = snapshot();
+        final int i = m.locate(address);
+        if (i >= 0 && address <= m.endAt(i) - Long.BYTES)
         {
-            final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
-            if (!mm.speculateRetry(r, s))
+            final Region r = (s & 1) == 0 ? null : m.get(i);
+            if (r == null || mm.speculateRegion(r, s))
             {
-                return v;
+                final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
+                if (r == null ? !mm.speculateRetry(s) : !mm.speculateRetry(r, s))
+                {
+                    return v;
+                }
+                speculationRetries.increment();
             }
-            speculationRetries.increment();
         }
         return readVia(address, LONG_AT, true, 0);
     }
@@ -806,7 +815,7 @@ public final class AddressSpace implements AutoCloseable
             if (result == StartRead.PINNED)
             {
                 // Regions are immutable and never recycled: a pinned, attached region still covers the address.
-                return new Lease(mm, r);
+                return new Lease(mm, r, readOnlyWindow, base);
             }
             if (result == StartRead.WRITE_LOCKED)
             {
@@ -830,7 +839,7 @@ public final class AddressSpace implements AutoCloseable
                 throw new IllegalStateException("lease: pin refused under the mm read lock: " + result);
             }
             lockedReads.increment();
-            return new Lease(mm, r);
+            return new Lease(mm, r, readOnlyWindow, base);
         }
         finally
         {
@@ -1018,7 +1027,7 @@ public final class AddressSpace implements AutoCloseable
 
     MemorySegment windowView(final long start, final long length)
     {
-        return window.asSlice(start - base, length).asReadOnly();
+        return readOnlyWindow.asSlice(start - base, length);
     }
 
     static boolean covered(final RegionMap m, final long start, final long stop)

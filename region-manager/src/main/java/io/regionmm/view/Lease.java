@@ -6,6 +6,7 @@ import io.regionmm.region.Region;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A pin on one region (the kernel's per-VMA read lock): while it is open the region cannot be unmapped, moved,
@@ -23,19 +24,31 @@ public final class Lease implements AutoCloseable
 {
     private final MmLock mm;
     private final Region region;
+    // The whole window, read-only, and the region's offset in it: the get methods read through this one hot
+    // segment instead of the region's own view (an object a large map rarely has in cache).
+    private final MemorySegment window;
+    private final long offsetInWindow;
     private Arena writeArena;
     private boolean closed;
 
     /**
      * Wraps a pin already taken with {@link MmLock#tryStartRead}. Called by the address space.
      *
-     * @param mm     the lock the pin was taken on.
-     * @param region the pinned region, its view attached.
+     * @param mm          the lock the pin was taken on.
+     * @param region      the pinned region, its view attached.
+     * @param window      the space's window, read-only.
+     * @param windowStart the window's first address.
      */
-    public Lease(final MmLock mm, final Region region)
+    public Lease(final MmLock mm, final Region region, final MemorySegment window, final long windowStart)
     {
+        if (!window.isReadOnly())
+        {
+            throw new IllegalArgumentException("Lease: the window segment must be read-only");
+        }
         this.mm = mm;
         this.region = region;
+        this.window = window;
+        this.offsetInWindow = region.start() - windowStart;
     }
 
     /** @return the pinned region (its fields are immutable). */
@@ -51,6 +64,59 @@ public final class Lease implements AutoCloseable
     {
         checkOpen();
         return region.view(); // read-only and never faulting: no need to scope it to the lease
+    }
+
+    /**
+     * @param offset offset in the region.
+     * @return the 8 bytes there (native order).
+     * @throws IndexOutOfBoundsException when they are not all inside the region.
+     */
+    public long getLong(final long offset)
+    {
+        return window.get(ValueLayout.JAVA_LONG_UNALIGNED, at(offset, Long.BYTES));
+    }
+
+    /**
+     * @param offset offset in the region.
+     * @return the 4 bytes there (native order).
+     * @throws IndexOutOfBoundsException when they are not all inside the region.
+     */
+    public int getInt(final long offset)
+    {
+        return window.get(ValueLayout.JAVA_INT_UNALIGNED, at(offset, Integer.BYTES));
+    }
+
+    /**
+     * @param offset offset in the region.
+     * @return the byte there.
+     * @throws IndexOutOfBoundsException when it is not inside the region.
+     */
+    public byte getByte(final long offset)
+    {
+        return window.get(ValueLayout.JAVA_BYTE, at(offset, 1));
+    }
+
+    /**
+     * Copies bytes of the region into {@code dst}.
+     *
+     * @param offset offset in the region.
+     * @param dst    destination; its size is the length.
+     * @throws IndexOutOfBoundsException when the bytes are not all inside the region.
+     */
+    public void copyTo(final long offset, final MemorySegment dst)
+    {
+        MemorySegment.copy(window, at(offset, dst.byteSize()), dst, 0, dst.byteSize());
+    }
+
+    private long at(final long offset, final long size)
+    {
+        checkOpen();
+        if (offset < 0 || offset > region.length() - size)
+        {
+            throw new IndexOutOfBoundsException("lease on " + region + ": [" + offset + ", +" + size +
+                ") is outside the region");
+        }
+        return offsetInWindow + offset;
     }
 
     /**

@@ -410,6 +410,29 @@ class AddressSpaceTest
     }
 
     @Test
+    void aLeaseReadsItsRegionThroughTheWindowAndOnlyItsRegion() throws Exception
+    {
+        final long a = space.map(f1, 0, 2 * PAGE, Protection.READ, Sharing.SHARED);
+        space.map(f2, 0, PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a + 2 * PAGE));
+        final Lease lease = space.lease(a + PAGE);
+        assertEquals(a, lease.region().start());
+        assertEquals(stamp(1, 1), lease.getLong(PAGE), "the stamp of page 1 of file 1");
+        assertEquals(lease.segment().get(ValueLayout.JAVA_INT_UNALIGNED, PAGE + 3), lease.getInt(PAGE + 3));
+        assertEquals(lease.segment().get(ValueLayout.JAVA_BYTE, 5), lease.getByte(5));
+        final MemorySegment copy = MemorySegment.ofArray(new byte[16]);
+        lease.copyTo(PAGE, copy);
+        assertEquals(stamp(1, 1), copy.get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+        // The next region (file 2) is adjacent in the window, but not the lease's to read.
+        assertThrows(IndexOutOfBoundsException.class, () -> lease.getLong(2 * PAGE - 4));
+        assertThrows(IndexOutOfBoundsException.class, () -> lease.getByte(2 * PAGE));
+        assertThrows(IndexOutOfBoundsException.class, () -> lease.getLong(-8));
+        assertThrows(IndexOutOfBoundsException.class, () -> lease.copyTo(2 * PAGE - 8, copy));
+        lease.close();
+        assertThrows(IllegalStateException.class, () -> lease.getLong(0));
+        space.verify();
+    }
+
+    @Test
     void aWriterWaitsForALeaseAndTheLeaseViewDiesWithIt() throws Exception
     {
         final long a = space.map(f1, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);

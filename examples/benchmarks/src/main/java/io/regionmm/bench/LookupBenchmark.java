@@ -151,7 +151,7 @@ public class LookupBenchmark
         final long address = fx.addresses[c.next()];
         try (Lease lease = fx.space.lease(address))
         {
-            return lease.segment().get(ValueLayout.JAVA_LONG, address - lease.region().start());
+            return lease.getLong(address - lease.region().start());
         }
     }
 
