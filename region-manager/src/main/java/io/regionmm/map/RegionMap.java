@@ -3,104 +3,116 @@ package io.regionmm.map;
 import io.regionmm.region.Region;
 
 import java.util.AbstractList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * One immutable version of the region map: regions sorted by address inside a window, published by the writer
  * with one release store and read by any number of threads without locks (old versions are reclaimed by GC, as
- * RCU reclaims maple-tree nodes). Lookups are a binary search over a flat array of bounds. Free-range search
- * walks a max-gap tree (the maple tree's per-node gap, here over a complete binary tree) in O(log n).
+ * RCU reclaims maple-tree nodes).
  *
- * <p>Lookups go beyond the maple tree: a directory indexed by {@code (address - windowStart) >> shift} gives the
- * index of the first region that ends after each bucket's start, so most lookups are one directory load and one
- * or two region loads. The directory spans only the occupied part of the window and has about two buckets per
- * region; a bucket that holds many regions (a skewed layout) falls back to a binary search from there, so the
- * worst case stays O(log n).
+ * <p>Two structures, each for its readers. Lookups by address go through a {@link PageIndex}, a persistent radix
+ * tree shaped like a page table: O(levels) indexed loads, no comparisons, and a version shares every node the
+ * change did not touch with the version before, so a reader's cache survives a writer's change (a flat array
+ * rebuilt per change made every reader start cold after every write). Writers, slow readers and listings use the
+ * sorted array of regions: index-based access, binary search, and a max-gap tree for free-range search in
+ * O(log n), built on first use.
  *
- * <p>Sorted arrays and the directory cost O(n) per write (a copy), which at the kernel's default limit of 65 530
- * mappings is tens of microseconds: about the cost of the system calls of the write itself. The structure is
- * behind this class, so a path-copying B-tree can replace it without touching its users.
+ * <p>The sorted array costs O(n) per change, on the writer only (one {@code arraycopy}-sized copy). The index
+ * costs O(levels) node copies per changed region end.
  */
 public final class RegionMap
 {
     private final long windowStart;
     private final long windowEnd;
-    // starts and ends interleaved (bounds[2i] = start, bounds[2i + 1] = end): a lookup's checks share one cache
-    // line, and the hottest reads never load the Region object at all (see AddressSpace.readLong).
-    private final long[] bounds;
     private final Region[] regions;
-    // directory[b] = index of the first region whose end is above windowStart + (b << shift)
-    private final int[] directory;
-    private final int shift;
-    private final long occupiedEnd;
+    private final PageIndex index;
     // Complete binary tree of the largest gap below each node; leaves are the n + 1 gaps in address order.
     // Built on first use: only writers search for gaps, and a section publishes many versions it never searches.
     private volatile long[] gapTree;
     private int leafBase;
 
-    private RegionMap(final long windowStart, final long windowEnd, final Region[] regions)
+    private RegionMap(final long windowStart, final long windowEnd, final Region[] regions, final PageIndex index)
     {
         this.windowStart = windowStart;
         this.windowEnd = windowEnd;
         this.regions = regions;
-        this.bounds = new long[2 * regions.length];
-        for (int i = 0; i < regions.length; i++)
-        {
-            bounds[2 * i] = regions[i].start();
-            bounds[2 * i + 1] = regions[i].end();
-        }
-        occupiedEnd = regions.length == 0 ? windowStart : bounds[2 * regions.length - 1];
-        final long span = occupiedEnd - windowStart;
-        // About two buckets per region over the occupied span, never below 4 KiB per bucket.
-        final long perBucket = Math.max(4096, span / Math.max(1, 2L * regions.length));
-        shift = 63 - Long.numberOfLeadingZeros(perBucket);
-        directory = new int[(int)(span >>> shift) + 1];
-        int i = 0;
-        for (int b = 0; b < directory.length; b++)
-        {
-            final long bucketStart = windowStart + ((long)b << shift);
-            while (i < regions.length && bounds[2 * i + 1] <= bucketStart)
-            {
-                i++;
-            }
-            directory[b] = i;
-        }
+        this.index = index;
     }
 
     /**
-     * @param windowStart first address of the window.
-     * @param windowEnd   end of the window.
+     * @param windowStart first address of the window, 4 KiB-aligned.
+     * @param windowEnd   end of the window, 4 KiB-aligned.
      * @return a map with no regions.
      */
     public static RegionMap empty(final long windowStart, final long windowEnd)
     {
-        return new RegionMap(windowStart, windowEnd, new Region[0]);
+        if (((windowStart | windowEnd) & (PageIndex.GRANULE - 1)) != 0 || windowEnd <= windowStart)
+        {
+            throw new IllegalArgumentException("window [" + Long.toHexString(windowStart) + ", " +
+                Long.toHexString(windowEnd) + ") is not a 4 KiB-aligned range");
+        }
+        return new RegionMap(windowStart, windowEnd, new Region[0], PageIndex.empty(windowStart, windowEnd));
     }
 
     /**
-     * A version holding exactly {@code regions}, which must be sorted, disjoint and inside the window.
+     * A version holding exactly {@code regions}, built from nothing.
      *
      * @param windowStart first address of the window.
      * @param windowEnd   end of the window.
-     * @param regions     the regions, in address order (the array is kept, not copied).
+     * @param regions     the regions, in address order, disjoint, 4 KiB-aligned, inside the window (the array is
+     *                    kept, not copied).
      * @return the version.
      */
     public static RegionMap of(final long windowStart, final long windowEnd, final Region[] regions)
     {
-        long prevEnd = windowStart;
-        for (final Region r : regions)
+        final RegionMap empty = empty(windowStart, windowEnd);
+        for (int i = 0; i < regions.length; i++)
         {
-            if (r.start() < prevEnd || r.end() <= r.start())
+            empty.checkPlace(regions, i);
+        }
+        return new RegionMap(windowStart, windowEnd, regions, empty.index.with(List.of(), Arrays.asList(regions)));
+    }
+
+    /**
+     * The next version after a change: {@code regions} must be this version's regions without {@code removed},
+     * with {@code added}, in address order. Only the added regions' places are checked (the others were checked
+     * when they entered), and the index shares every node the change did not touch.
+     *
+     * @param regions the new sorted array (kept, not copied).
+     * @param removed regions of this version that leave.
+     * @param added   regions that enter.
+     * @return the new version; this one is unchanged.
+     */
+    public RegionMap next(final Region[] regions, final List<Region> removed, final List<Region> added)
+    {
+        if (regions.length != this.regions.length - removed.size() + added.size())
+        {
+            throw new IllegalStateException("region map change: " + this.regions.length + " - " + removed.size() +
+                " + " + added.size() + " != " + regions.length);
+        }
+        for (final Region r : added)
+        {
+            final int i = indexOf(regions, r.start());
+            if (i < 0 || regions[i] != r)
             {
-                throw new IllegalStateException("region map out of order at " + r);
+                throw new IllegalStateException("region map change: added " + r + " is not in the new array");
             }
-            prevEnd = r.end();
+            checkPlace(regions, i);
         }
-        if (prevEnd > windowEnd)
+        return new RegionMap(windowStart, windowEnd, regions, index.with(removed, added));
+    }
+
+    private void checkPlace(final Region[] rs, final int i)
+    {
+        final Region r = rs[i];
+        final long prevEnd = i == 0 ? windowStart : rs[i - 1].end();
+        final long nextStart = i == rs.length - 1 ? windowEnd : rs[i + 1].start();
+        if (r.start() < prevEnd || r.end() <= r.start() || r.end() > nextStart ||
+            ((r.start() | r.end()) & (PageIndex.GRANULE - 1)) != 0)
         {
-            throw new IllegalStateException("region map leaves the window at " + Long.toHexString(prevEnd));
+            throw new IllegalStateException("region map out of order at " + r);
         }
-        return new RegionMap(windowStart, windowEnd, regions);
     }
 
     /** @return number of regions. */
@@ -156,45 +168,17 @@ public final class RegionMap
      */
     public Region find(final long address)
     {
-        final int i = locate(address);
-        return i >= 0 ? regions[i] : null;
+        return index.find(address);
     }
 
     /**
-     * What {@link #find} does, returning the index: with {@link #endAt} a reader can check a range without loading
-     * the region object (one cache miss fewer when the map is large).
-     *
      * @param address any address.
-     * @return the index of the region covering it, or -1.
+     * @return true when a region covers it; answered from the index alone, without loading the region object
+     *         (one cache miss fewer for a reader that needs no more than that).
      */
-    public int locate(final long address)
+    public boolean isMapped(final long address)
     {
-        if (address < windowStart || address >= occupiedEnd)
-        {
-            return -1;
-        }
-        final long[] b = bounds;
-        final int n = b.length >> 1;
-        int i = directory[(int)((address - windowStart) >>> shift)];
-        final int limit = Math.min(n, i + 4);
-        while (i < limit && b[2 * i + 1] <= address)
-        {
-            i++;
-        }
-        if (i == limit && i < n && b[2 * i + 1] <= address)
-        {
-            return indexOf(address); // a crowded bucket
-        }
-        return i < n && b[2 * i] <= address ? i : -1;
-    }
-
-    /**
-     * @param index 0 .. size-1.
-     * @return the end of that region.
-     */
-    public long endAt(final int index)
-    {
-        return bounds[2 * index + 1];
+        return index.isMapped(address);
     }
 
     /**
@@ -216,7 +200,7 @@ public final class RegionMap
     public int indexOf(final long address)
     {
         final int i = lastStartingAtOrBefore(address);
-        return i >= 0 && address < bounds[2 * i + 1] ? i : -1;
+        return i >= 0 && address < regions[i].end() ? i : -1;
     }
 
     /**
@@ -235,13 +219,18 @@ public final class RegionMap
 
     private int lastStartingAtOrBefore(final long address)
     {
-        final long[] b = bounds;
+        return indexOf(regions, address);
+    }
+
+    /** The index of the last region starting at or before {@code address} in {@code rs}, or -1. */
+    private static int indexOf(final Region[] rs, final long address)
+    {
         int lo = 0;
-        int hi = regions.length - 1;
+        int hi = rs.length - 1;
         while (lo <= hi)
         {
             final int mid = (lo + hi) >>> 1;
-            if (b[2 * mid] <= address)
+            if (rs[mid].start() <= address)
             {
                 lo = mid + 1;
             }
@@ -327,5 +316,17 @@ public final class RegionMap
     private long gapEnd(final int g)
     {
         return g == regions.length ? windowEnd : regions[g].start();
+    }
+
+    /**
+     * For tests and diagnostics: how many index nodes this version has that {@code older} does not, i.e. what the
+     * change between them copied.
+     *
+     * @param older an earlier version of the same map.
+     * @return the count.
+     */
+    public int indexNodesNotIn(final RegionMap older)
+    {
+        return index.nodesNotIn(older.index);
     }
 }

@@ -573,25 +573,40 @@ public final class AddressSpace implements AutoCloseable
      */
     public long readLong(final long address)
     {
-        // The hottest read gets its own speculative attempt through the window segment: it never loads the region's
-        // view (one more cache miss in a large map: 33 ns became ~120 ns at 20 000 regions in
-        // LookupBenchmark.speculativeFindAndRead), and with no section open not even the region object: the bounds
-        // in the map and an unchanged even sequence are the classic check. While a section is open, the region's
-        // own lock word decides (per-region speculation). Anything but a clean validated read goes the general way.
+        // The hottest read gets its own speculative attempt through the window segment. It never loads the
+        // region's view (one more cache miss in a large map: 33 ns became ~120 ns at 20 000 regions in
+        // LookupBenchmark.speculativeFindAndRead), and with no section open not even the region object: a mapped
+        // page in the index, 8 bytes inside that page, and an unchanged even sequence are the classic check. While
+        // a section is open the region's own lock word decides (per-region speculation). Anything else (a read
+        // across a page boundary, a failed check) goes the general way.
         final long s = mm.speculateBegin();
         final RegionMap m = snapshot();
-        final int i = m.locate(address);
-        if (i >= 0 && address <= m.endAt(i) - Long.BYTES)
+        if (((address - base) & (page - 1)) <= page - Long.BYTES) // inside one page, so inside its region
         {
-            final Region r = (s & 1) == 0 ? null : m.get(i);
-            if (r == null || mm.speculateRegion(r, s))
+            if ((s & 1) == 0)
             {
-                final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
-                if (r == null ? !mm.speculateRetry(s) : !mm.speculateRetry(r, s))
+                if (m.isMapped(address))
                 {
-                    return v;
+                    final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
+                    if (!mm.speculateRetry(s))
+                    {
+                        return v;
+                    }
+                    speculationRetries.increment();
                 }
-                speculationRetries.increment();
+            }
+            else
+            {
+                final Region r = m.find(address);
+                if (r != null && mm.speculateRegion(r, s))
+                {
+                    final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
+                    if (!mm.speculateRetry(r, s))
+                    {
+                        return v;
+                    }
+                    speculationRetries.increment();
+                }
             }
         }
         return readVia(address, LONG_AT, true, 0);

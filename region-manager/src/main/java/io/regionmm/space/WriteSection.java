@@ -934,7 +934,8 @@ public final class WriteSection implements AutoCloseable
             final List<Region> replaced = working.subList(from, to);
             for (final Region old : replaced)
             {
-                if (!containsIdentity(replacement, old))
+                // One born in this change and gone again (merged away) was never published: neither added nor removed.
+                if (!containsIdentity(replacement, old) && !removeIdentity(added, old))
                 {
                     removed.add(old);
                 }
@@ -980,7 +981,7 @@ public final class WriteSection implements AutoCloseable
                     r.attachView(space.windowView(r.start(), r.length())); // published with the map below
                 }
             }
-            space.publish(RegionMap.of(base.windowStart(), base.windowEnd(), working.toArray(new Region[0])));
+            space.publish(base.next(working.toArray(new Region[0]), removed, added));
             for (final Region r : removed)
             {
                 space.mm.detach(r);
@@ -989,6 +990,19 @@ public final class WriteSection implements AutoCloseable
                     space.closeFile(r.file());
                 }
             }
+        }
+
+        private static boolean removeIdentity(final List<Region> list, final Region r)
+        {
+            for (int i = 0; i < list.size(); i++)
+            {
+                if (list.get(i) == r)
+                {
+                    list.remove(i);
+                    return true;
+                }
+            }
+            return false;
         }
 
         private static boolean containsIdentity(final List<Region> list, final Region r)

@@ -128,7 +128,7 @@ public class LookupBenchmark
     }
 
     @Benchmark
-    public Region mapFindDirectory(final Cursor c)
+    public Region mapFindPageIndex(final Cursor c)
     {
         return fx.space.snapshot().find(fx.addresses[c.next()]);
     }

@@ -21,8 +21,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The region map alone, without system calls, up to a million regions: directory lookup against binary search
- * and against an array read (the floor any lookup pays).
+ * The region map alone, without system calls, up to a million regions: lookup through the page index (find, and
+ * isMapped, which does not load the region) against binary search and against an array read (the floor any lookup
+ * pays).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -71,9 +72,15 @@ public class MapStructureBenchmark
     }
 
     @Benchmark
-    public Region directory()
+    public Region pageIndexFind()
     {
         return map.find(addresses[i++ & 0xFFFF]);
+    }
+
+    @Benchmark
+    public boolean pageIndexIsMapped()
+    {
+        return map.isMapped(addresses[i++ & 0xFFFF]);
     }
 
     @Benchmark

@@ -1,0 +1,273 @@
+package io.regionmm.map;
+
+import io.regionmm.region.Region;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Address to region, as a radix tree over 4 KiB granules (the shape of a page table), persistent: a new version
+ * copies only the nodes on the paths to granules that changed and shares every other node with the version before.
+ * A writer that changes one region therefore leaves almost every line a reader has cached where it was, where a
+ * rebuilt flat array would hand every reader a cold copy on every change.
+ *
+ * <p>A node has 256 entries. An inner node ({@code Object[]}) holds children, or a region that covers the child's
+ * whole range (a "huge" entry, like a PMD mapping: large regions cost one entry per level, not one per granule),
+ * or null. A leaf ({@code Region[]}) holds the region of each granule, or null. A lookup is one indexed load per
+ * level and never touches a region object: {@link #isMapped} answers from the leaf slot alone, so the hottest
+ * reads stay clear of the cache misses that region objects cost in a large map.
+ *
+ * <p>Cost: lookups are O(levels), 3 for a 64 GiB window. A change of a region costs O(levels) node copies at its
+ * two ends plus one entry per covered granule or huge range. Memory: about 4 bytes per granule of mapped leaves,
+ * so one leaf (1 KiB) per touched 1 MiB of window; sparse layouts of tiny regions pay up to a leaf per region, as
+ * sparse mappings pay a page-table page per 2 MiB in the kernel.
+ */
+final class PageIndex
+{
+    static final int GRANULE_SHIFT = 12;
+    static final long GRANULE = 1L << GRANULE_SHIFT;
+    private static final int BITS = 8;
+    private static final int FANOUT = 1 << BITS;
+    private static final int MASK = FANOUT - 1;
+
+    private final long windowStart;
+    private final int rootShift; // each entry of a node at shift s covers 1 << s bytes; the root covers the window
+    private final Object root; // null (empty), a huge Region, an Object[] or (a one-level window) a Region[]
+    // Where lookups start: the deepest entry whose range holds every region (regions mostly sit close together in
+    // a large window, so most lookups skip a level or two), and that range as offsets in the window.
+    private final Object top;
+    private final int topShift;
+    private final long topStart;
+    private final long topSpan;
+
+    private PageIndex(final long windowStart, final int rootShift, final Object root)
+    {
+        this.windowStart = windowStart;
+        this.rootShift = rootShift;
+        this.root = root;
+        Object t = root;
+        int shift = rootShift;
+        long start = 0;
+        while (t != null && t.getClass() == Object[].class)
+        {
+            final Object[] node = (Object[])t;
+            int only = -1;
+            for (int i = 0; i < FANOUT; i++)
+            {
+                if (node[i] != null)
+                {
+                    if (only >= 0)
+                    {
+                        only = -1;
+                        break;
+                    }
+                    only = i;
+                }
+            }
+            if (only < 0)
+            {
+                break; // several children: lookups start here
+            }
+            start += (long)only << shift;
+            t = node[only];
+            shift -= BITS;
+        }
+        top = t;
+        topShift = shift;
+        topStart = start;
+        topSpan = t == null ? 0 : 1L << (shift + BITS);
+    }
+
+    /**
+     * @param windowStart first address, granule-aligned.
+     * @param windowEnd   end, granule-aligned.
+     * @return an index with nothing mapped.
+     */
+    static PageIndex empty(final long windowStart, final long windowEnd)
+    {
+        final long size = windowEnd - windowStart;
+        int shift = GRANULE_SHIFT;
+        while (shift + BITS < 63 && (1L << (shift + BITS)) < size)
+        {
+            shift += BITS;
+        }
+        return new PageIndex(windowStart, shift, null);
+    }
+
+    /**
+     * @param address any address.
+     * @return the region covering it, or null.
+     */
+    Region find(final long address)
+    {
+        final Object e = slot(address - windowStart);
+        return e == null ? null : (Region)e;
+    }
+
+    /**
+     * @param address any address.
+     * @return true when a region covers it; answered without loading the region.
+     */
+    boolean isMapped(final long address)
+    {
+        return slot(address - windowStart) != null;
+    }
+
+    private Object slot(final long off)
+    {
+        if (Long.compareUnsigned(off - topStart, topSpan) >= 0)
+        {
+            return null; // outside the range that holds every region (or outside the window)
+        }
+        Object e = top;
+        int shift = topShift;
+        while (true)
+        {
+            // Exact class checks: the JIT compiles each to one compare of the node's class word (a node is hot).
+            if (e instanceof Region[] leaf)
+            {
+                return leaf[(int)(off >>> GRANULE_SHIFT) & MASK]; // statically a Region: no cast, no load of it
+            }
+            if (e == null || e.getClass() != Object[].class)
+            {
+                return e; // nothing, or a huge entry
+            }
+            e = ((Object[])e)[(int)(off >>> shift) & MASK];
+            shift -= BITS;
+        }
+    }
+
+    /**
+     * A new version: first every removed region's granules are cleared, then every added region's are set.
+     *
+     * @param removed regions leaving the map.
+     * @param added   regions entering it (they may cover granules of removed ones).
+     * @return the new version; this one is unchanged.
+     */
+    PageIndex with(final List<Region> removed, final List<Region> added)
+    {
+        final List<Object[]> fresh = new ArrayList<>(); // nodes made by this change: changed in place, copied once
+        Object r = root;
+        for (final Region x : removed)
+        {
+            r = set(r, rootShift, 0, x.start() - windowStart, x.end() - windowStart, null, fresh);
+        }
+        for (final Region x : added)
+        {
+            r = set(r, rootShift, 0, x.start() - windowStart, x.end() - windowStart, x, fresh);
+        }
+        return new PageIndex(windowStart, rootShift, r);
+    }
+
+    /**
+     * Sets [from, to) (offsets in the window) to {@code value} below {@code entry}, which covers
+     * [nodeStart, nodeStart + (1 << (shift + BITS))) with entries of {@code 1 << shift} bytes.
+     *
+     * @return the entry to store in place of {@code entry}: a copy on the changed path, never {@code entry} modified.
+     */
+    private static Object set(final Object entry, final int shift, final long nodeStart, final long from,
+        final long to, final Region value, final List<Object[]> fresh)
+    {
+        final long span = 1L << (shift + BITS);
+        if (from <= nodeStart && to >= nodeStart + span)
+        {
+            return value; // the whole node's range: one entry above (or the root itself)
+        }
+        final boolean leaf = shift == GRANULE_SHIFT;
+        final Object[] node;
+        if (entry instanceof Object[] old && isFresh(old, fresh))
+        {
+            node = old;
+        }
+        else
+        {
+            if (entry instanceof Object[] old)
+            {
+                node = old.clone(); // a Region[] leaf clones as a Region[]
+            }
+            else
+            {
+                node = leaf ? new Region[FANOUT] : new Object[FANOUT];
+                if (entry != null)
+                {
+                    Arrays.fill(node, entry); // break up a huge entry
+                }
+            }
+            fresh.add(node);
+        }
+        final long child = 1L << shift;
+        final int first = (int)((Math.max(from, nodeStart) - nodeStart) >>> shift);
+        final int last = (int)((Math.min(to, nodeStart + span) - 1 - nodeStart) >>> shift);
+        for (int i = first; i <= last; i++)
+        {
+            final long childStart = nodeStart + i * child;
+            if (from <= childStart && to >= childStart + child)
+            {
+                node[i] = value;
+            }
+            else
+            {
+                if (leaf)
+                {
+                    throw new IllegalArgumentException("range [" + from + ", " + to + ") is not granule-aligned");
+                }
+                node[i] = set(node[i], shift - BITS, childStart, from, to, value, fresh);
+            }
+        }
+        // A node whose entries are all one region (or all empty) folds into one entry above: merges and unmaps
+        // give memory back, and the next lookup is shorter.
+        final Object e0 = node[0];
+        if (e0 == null || e0 instanceof Region)
+        {
+            for (int i = 1; i < FANOUT; i++)
+            {
+                if (node[i] != e0)
+                {
+                    return node;
+                }
+            }
+            return e0;
+        }
+        return node;
+    }
+
+    private static boolean isFresh(final Object[] node, final List<Object[]> fresh)
+    {
+        for (final Object[] f : fresh)
+        {
+            if (f == node)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * For tests: how many nodes of this version are not nodes of {@code older} (what a change copied).
+     *
+     * @param older an earlier version.
+     * @return the count.
+     */
+    int nodesNotIn(final PageIndex older)
+    {
+        final java.util.Set<Object> old = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        collect(older.root, old);
+        final java.util.Set<Object> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        collect(root, mine);
+        mine.removeAll(old);
+        return mine.size();
+    }
+
+    private static void collect(final Object e, final java.util.Set<Object> into)
+    {
+        if (e instanceof Object[] node && into.add(node) && !(node instanceof Region[]))
+        {
+            for (final Object child : node)
+            {
+                collect(child, into);
+            }
+        }
+    }
+}
