@@ -41,36 +41,22 @@ final class PageIndex
     private final long topStart;
     private final long topSpan;
 
-    private PageIndex(final long windowStart, final int rootShift, final Object root)
+    private PageIndex(final long windowStart, final int rootShift, final Object root, final long first,
+        final long last)
     {
         this.windowStart = windowStart;
         this.rootShift = rootShift;
         this.root = root;
+        // Descend while the first and the last mapped byte (offsets) fall under the same child: O(levels), no scan.
         Object t = root;
         int shift = rootShift;
         long start = 0;
-        while (t != null && t.getClass() == Object[].class)
+        while (t != null && t.getClass() == Object[].class && first <= last &&
+            ((first >>> shift) & MASK) == ((last >>> shift) & MASK))
         {
-            final Object[] node = (Object[])t;
-            int only = -1;
-            for (int i = 0; i < FANOUT; i++)
-            {
-                if (node[i] != null)
-                {
-                    if (only >= 0)
-                    {
-                        only = -1;
-                        break;
-                    }
-                    only = i;
-                }
-            }
-            if (only < 0)
-            {
-                break; // several children: lookups start here
-            }
+            final int only = (int)((first >>> shift) & MASK);
             start += (long)only << shift;
-            t = node[only];
+            t = ((Object[])t)[only];
             shift -= BITS;
         }
         top = t;
@@ -92,29 +78,44 @@ final class PageIndex
         {
             shift += BITS;
         }
-        return new PageIndex(windowStart, shift, null);
+        return new PageIndex(windowStart, shift, null, 0, -1);
+    }
+
+    /** @return where lookups start (see {@link #slot}). */
+    Object top()
+    {
+        return top;
+    }
+
+    /** @return the shift of {@link #top()}'s index. */
+    int topShift()
+    {
+        return topShift;
+    }
+
+    /** @return the first offset in the window that {@link #top()} covers. */
+    long topStart()
+    {
+        return topStart;
+    }
+
+    /** @return how many bytes {@link #top()} covers (0 when nothing is mapped). */
+    long topSpan()
+    {
+        return topSpan;
     }
 
     /**
-     * @param address any address.
-     * @return the region covering it, or null.
+     * The lookup, static so a holder can keep the four entry fields in its own object (one dependent load fewer).
+     *
+     * @param top      {@link #top()}.
+     * @param topShift {@link #topShift()}.
+     * @param topStart {@link #topStart()}.
+     * @param topSpan  {@link #topSpan()}.
+     * @param off      an address minus the window start.
+     * @return null, or the region covering it (typed Object: a caller that only tests for null never loads it).
      */
-    Region find(final long address)
-    {
-        final Object e = slot(address - windowStart);
-        return e == null ? null : (Region)e;
-    }
-
-    /**
-     * @param address any address.
-     * @return true when a region covers it; answered without loading the region.
-     */
-    boolean isMapped(final long address)
-    {
-        return slot(address - windowStart) != null;
-    }
-
-    private Object slot(final long off)
+    static Object slot(final Object top, final int topShift, final long topStart, final long topSpan, final long off)
     {
         if (Long.compareUnsigned(off - topStart, topSpan) >= 0)
         {
@@ -143,9 +144,11 @@ final class PageIndex
      *
      * @param removed regions leaving the map.
      * @param added   regions entering it (they may cover granules of removed ones).
+     * @param first   the first address mapped in the new version.
+     * @param end     the end of the last region in the new version ({@code first == end} when it is empty).
      * @return the new version; this one is unchanged.
      */
-    PageIndex with(final List<Region> removed, final List<Region> added)
+    PageIndex with(final List<Region> removed, final List<Region> added, final long first, final long end)
     {
         final List<Object[]> fresh = new ArrayList<>(); // nodes made by this change: changed in place, copied once
         Object r = root;
@@ -157,7 +160,7 @@ final class PageIndex
         {
             r = set(r, rootShift, 0, x.start() - windowStart, x.end() - windowStart, x, fresh);
         }
-        return new PageIndex(windowStart, rootShift, r);
+        return new PageIndex(windowStart, rootShift, r, first - windowStart, end - 1 - windowStart);
     }
 
     /**

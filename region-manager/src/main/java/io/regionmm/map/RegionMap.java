@@ -2,8 +2,8 @@ package io.regionmm.map;
 
 import io.regionmm.region.Region;
 
-import java.util.AbstractList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -27,6 +27,11 @@ public final class RegionMap
     private final long windowEnd;
     private final Region[] regions;
     private final PageIndex index;
+    // The index's entry point, copied here: a lookup goes from this object straight to the nodes.
+    private final Object top;
+    private final int topShift;
+    private final long topStart;
+    private final long topSpan;
     // Complete binary tree of the largest gap below each node; leaves are the n + 1 gaps in address order.
     // Built on first use: only writers search for gaps, and a section publishes many versions it never searches.
     private volatile long[] gapTree;
@@ -38,6 +43,10 @@ public final class RegionMap
         this.windowEnd = windowEnd;
         this.regions = regions;
         this.index = index;
+        this.top = index.top();
+        this.topShift = index.topShift();
+        this.topStart = index.topStart();
+        this.topSpan = index.topSpan();
     }
 
     /**
@@ -71,7 +80,8 @@ public final class RegionMap
         {
             empty.checkPlace(regions, i);
         }
-        return new RegionMap(windowStart, windowEnd, regions, empty.index.with(List.of(), Arrays.asList(regions)));
+        return new RegionMap(windowStart, windowEnd, regions, empty.index.with(List.of(), Arrays.asList(regions),
+            firstStart(regions), lastEnd(regions)));
     }
 
     /**
@@ -100,7 +110,18 @@ public final class RegionMap
             }
             checkPlace(regions, i);
         }
-        return new RegionMap(windowStart, windowEnd, regions, index.with(removed, added));
+        return new RegionMap(windowStart, windowEnd, regions, index.with(removed, added, firstStart(regions),
+            lastEnd(regions)));
+    }
+
+    private static long firstStart(final Region[] rs)
+    {
+        return rs.length == 0 ? 0 : rs[0].start();
+    }
+
+    private static long lastEnd(final Region[] rs)
+    {
+        return rs.length == 0 ? 0 : rs[rs.length - 1].end();
     }
 
     private void checkPlace(final Region[] rs, final int i)
@@ -130,24 +151,10 @@ public final class RegionMap
         return regions[index];
     }
 
-    /** @return an unmodifiable view of the regions in address order. */
+    /** @return an unmodifiable view of the regions in address order (copies of it are one array copy). */
     public List<Region> regions()
     {
-        final Region[] r = regions;
-        return new AbstractList<>()
-        {
-            @Override
-            public Region get(final int index)
-            {
-                return r[index];
-            }
-
-            @Override
-            public int size()
-            {
-                return r.length;
-            }
-        };
+        return Collections.unmodifiableList(Arrays.asList(regions));
     }
 
     /** @return the window's first address. */
@@ -168,7 +175,8 @@ public final class RegionMap
      */
     public Region find(final long address)
     {
-        return index.find(address);
+        final Object r = PageIndex.slot(top, topShift, topStart, topSpan, address - windowStart);
+        return r == null ? null : (Region)r;
     }
 
     /**
@@ -178,7 +186,7 @@ public final class RegionMap
      */
     public boolean isMapped(final long address)
     {
-        return index.isMapped(address);
+        return PageIndex.slot(top, topShift, topStart, topSpan, address - windowStart) != null;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.regionmm.bench;
 
+import io.regionmm.kernel.Mman;
 import io.regionmm.region.Region;
 import io.regionmm.view.Lease;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,6 +16,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -25,7 +28,10 @@ import java.util.concurrent.locks.StampedLock;
 /**
  * Find the region of a random address and read 8 bytes there, over real mappings of 10 to 20 000 regions, against
  * baselines in the same run: a raw segment read (no lookup), and the usual Java ways to guard a sorted map.
- * Optionally a writer splits and merges regions the whole time.
+ * Optionally a writer changes the map the whole time ({@code writer=regions}: map, split, merge, unmap, back to
+ * back), or, as the control, makes the same system calls on a mapping of its own without touching the space
+ * ({@code writer=syscalls}): what is left between the two is what our writer costs our readers, apart from what
+ * any busy second thread costs on this machine.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,11 +42,15 @@ public class LookupBenchmark
     @Param({"10", "1000", "20000"})
     public int regions;
 
-    /** Whether a writer thread splits and merges regions continuously. */
-    @Param({"false"})
-    public boolean writer;
+    /** none, syscalls (the control: the same system calls outside the space) or regions (changes the space). */
+    @Param({"none"})
+    public String writer;
+
+    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final int COUNT_STRIDE = 16; // one 64-byte line per region, as a region object has its own
 
     Fixture fx;
+    int[] counts;
     final TreeMap<Long, Region> tree = new TreeMap<>();
     final ConcurrentSkipListMap<Long, Region> skipList = new ConcurrentSkipListMap<>();
     final StampedLock stamped = new StampedLock();
@@ -64,14 +74,21 @@ public class LookupBenchmark
     public void setUp() throws Exception
     {
         fx = new Fixture(regions);
+        counts = new int[regions * COUNT_STRIDE];
         for (final Region r : fx.space.regions())
         {
             tree.put(r.start(), r);
             skipList.put(r.start(), r);
         }
-        if (writer)
+        if (!writer.equals("none"))
         {
-            writerThread = new Thread(this::splitAndMerge, "writer");
+            final Runnable loop = switch (writer)
+            {
+                case "regions" -> this::splitAndMerge;
+                case "syscalls" -> this::sameSystemCalls;
+                default -> throw new IllegalArgumentException("writer=" + writer + ": none, syscalls or regions");
+            };
+            writerThread = new Thread(loop, "writer");
             writerThread.setDaemon(true);
             writerThread.start();
         }
@@ -82,8 +99,7 @@ public class LookupBenchmark
         long i = 0;
         while (!stop)
         {
-            // Map two pages past the last region, split, merge, unmap; and (baselines) a structural change under
-            // their own locks, so every reader pays for a concurrent writer.
+            // Map two pages past the last region, split, merge, unmap; then the baselines' own change.
             final long at = fx.base + (regions + 2 + (i++ & 7)) * Fixture.PAGE;
             try
             {
@@ -97,17 +113,50 @@ public class LookupBenchmark
             {
                 throw new IllegalStateException(ex);
             }
-            final long s = stamped.writeLock();
-            tree.put(at, fx.regionAt(0));
-            tree.remove(at);
-            stamped.unlockWrite(s);
-            rw.writeLock().lock();
-            tree.put(at + 1, fx.regionAt(0));
-            tree.remove(at + 1);
-            rw.writeLock().unlock();
-            skipList.put(at, fx.regionAt(0));
-            skipList.remove(at);
+            baselineWrites(at);
         }
+    }
+
+    /**
+     * The system calls splitAndMerge makes (fstat and MAP_FIXED for the map, a tombstone for the unmap; split and
+     * merge make none), on a reservation of its own: the control for a second busy thread.
+     */
+    private void sameSystemCalls()
+    {
+        final io.regionmm.kernel.Kernel k = io.regionmm.kernel.Kernel.system();
+        final int tombstone = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE;
+        try
+        {
+            final long at = k.mmap(0, 2 * Fixture.PAGE, Mman.PROT_READ, tombstone, -1, 0);
+            long i = 0;
+            while (!stop)
+            {
+                k.fstat(fx.file.fd());
+                k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(), 0);
+                k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, tombstone | Mman.MAP_FIXED, -1, 0);
+                baselineWrites(fx.base + (regions + 2 + (i++ & 7)) * Fixture.PAGE);
+            }
+            k.munmap(at, 2 * Fixture.PAGE);
+        }
+        catch (final io.regionmm.kernel.KernelException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /** A structural change under each baseline's own lock, so every baseline reader pays for a concurrent writer. */
+    private void baselineWrites(final long at)
+    {
+        final long s = stamped.writeLock();
+        tree.put(at, fx.regionAt(0));
+        tree.remove(at);
+        stamped.unlockWrite(s);
+        rw.writeLock().lock();
+        tree.put(at + 1, fx.regionAt(0));
+        tree.remove(at + 1);
+        rw.writeLock().unlock();
+        skipList.put(at, fx.regionAt(0));
+        skipList.remove(at);
     }
 
     @TearDown(Level.Trial)
@@ -153,6 +202,27 @@ public class LookupBenchmark
         {
             return lease.getLong(address - lease.region().start());
         }
+    }
+
+    /**
+     * The floor of any pin made of a per-region reference count, which the lease protocol prescribes: an acquire CAS
+     * up and a release decrement of a word on the region's own cache line, around the same raw read. No lookup, no
+     * validation: what is left between this and the lease is the protocol's own cost.
+     */
+    @Benchmark
+    public long refcountPinFloor(final Cursor c)
+    {
+        final long address = fx.addresses[c.next()];
+        final int slot = (int)((address - fx.base) / Fixture.PAGE) * COUNT_STRIDE;
+        int n;
+        do
+        {
+            n = (int)COUNT.getOpaque(counts, slot);
+        }
+        while (!COUNT.weakCompareAndSetAcquire(counts, slot, n, n + 1));
+        final long v = fx.raw.get(ValueLayout.JAVA_LONG, address - fx.base);
+        COUNT.getAndAddRelease(counts, slot, -1);
+        return v;
     }
 
     @Benchmark

@@ -25,9 +25,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Unmapping a region (and mapping it back) while another thread reads other regions: regionmm against the bare
- * munmap + mmap system calls, and against closing a shared Arena that holds a mapping (the JDK's way to unmap
- * safely, which hands shakes with every thread).
+ * Unmapping a region while another thread reads other regions: regionmm against the bare munmap, against the one
+ * system call regionmm makes for it (a tombstone mapped over the range), and against closing a shared Arena that
+ * holds a mapping (the JDK's way to unmap safely, which hand shakes with every thread). The {@code ...Unmap} and
+ * {@code ...Close} benchmarks time the unmap alone (the mapping is put back by a per-invocation setup, outside the
+ * timing: these operations take microseconds, far above the setup's timestamp cost); the {@code ...Then...}
+ * ones time a whole unmap + map cycle.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -121,5 +124,76 @@ public class UnmapBenchmark
         final long v = seg.get(ValueLayout.JAVA_LONG, 0);
         arena.close();
         return v;
+    }
+
+    /** Region 63 mapped again before each invocation of {@link #regionmmUnmap}. */
+    @State(Scope.Thread)
+    public static class RegionMapped
+    {
+        @Setup(Level.Invocation)
+        public void mapBack(final UnmapBenchmark b) throws Exception
+        {
+            final long at = b.fx.base + 63 * Fixture.PAGE;
+            if (b.fx.space.snapshot().find(at) == null) // the fixture starts with it mapped
+            {
+                b.fx.space.map(b.fx.file, 63 * Fixture.PAGE, Fixture.PAGE, Protection.READ_WRITE, Sharing.SHARED,
+                    MapOptions.DEFAULT.at(at));
+            }
+        }
+    }
+
+    /** The bare mapping mapped again before each invocation. */
+    @State(Scope.Thread)
+    public static class BareMapped
+    {
+        @Setup(Level.Invocation)
+        public void mapBack(final UnmapBenchmark b) throws Exception
+        {
+            b.bareAddress = Kernel.system().mmap(b.bareAddress, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE,
+                Mman.MAP_SHARED | Mman.MAP_FIXED, b.fx.file.fd(), 0);
+        }
+    }
+
+    /** A shared arena holding a fresh mapping before each invocation. */
+    @State(Scope.Thread)
+    public static class ArenaMapped
+    {
+        Arena arena;
+
+        @Setup(Level.Invocation)
+        public void map(final UnmapBenchmark b) throws Exception
+        {
+            arena = Arena.ofShared();
+            try (FileChannel ch = FileChannel.open(b.arenaFile, StandardOpenOption.READ))
+            {
+                ch.map(FileChannel.MapMode.READ_ONLY, 0, Fixture.PAGE, arena).get(ValueLayout.JAVA_LONG, 0);
+            }
+        }
+    }
+
+    @Benchmark
+    public void regionmmUnmap(final RegionMapped mapped) throws Exception
+    {
+        fx.space.unmap(fx.base + 63 * Fixture.PAGE, Fixture.PAGE);
+    }
+
+    @Benchmark
+    public void bareMunmap(final BareMapped mapped) throws Exception
+    {
+        Kernel.system().munmap(bareAddress, Fixture.PAGE);
+    }
+
+    /** The one system call regionmm's unmap makes, bare. */
+    @Benchmark
+    public void bareTombstone(final BareMapped mapped) throws Exception
+    {
+        Kernel.system().mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS |
+            Mman.MAP_NORESERVE | Mman.MAP_FIXED, -1, 0);
+    }
+
+    @Benchmark
+    public void sharedArenaClose(final ArenaMapped mapped)
+    {
+        mapped.arena.close();
     }
 }
