@@ -14,9 +14,9 @@ import java.util.List;
  *
  * <p>A node has 256 entries. An inner node ({@code Object[]}) holds children, or a region that covers the child's
  * whole range (a "huge" entry, like a PMD mapping: large regions cost one entry per level, not one per granule),
- * or null. A leaf ({@code Region[]}) holds the region of each granule, or null. A lookup is one indexed load per
- * level and never touches a region object: {@link #isMapped} answers from the leaf slot alone, so the hottest
- * reads stay clear of the cache misses that region objects cost in a large map.
+ * or null. A leaf ({@code Region[]}) holds the region of each granule, or null. A lookup ({@link #slot}) is one
+ * indexed load per level and never touches a region object, so a reader that only needs to know whether an address
+ * is mapped stays clear of the cache miss that a region object costs in a large map.
  *
  * <p>Cost: lookups are O(levels), 3 for a 64 GiB window. A change of a region costs O(levels) node copies at its
  * two ends plus one entry per covered granule or huge range. Memory: about 4 bytes per granule of mapped leaves,
