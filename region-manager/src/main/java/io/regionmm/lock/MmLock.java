@@ -17,8 +17,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <ul>
  * <li>Speculative: {@link #speculateTryBegin()} / {@link #speculateRetry(long)} around a lock-free lookup and a
  *     copy (the whole map), or {@link #speculateBegin()} / {@link #speculateRegion} /
- *     {@link #speculateRetry(RegionLock, long)} for one region, which also works while a writer is active. Nothing
- *     read may be acted on before the retry check says the copy is valid.</li>
+ *     {@link #speculateRetry(RegionLock, long)} for one region, or {@link #speculateBegin()} /
+ *     {@link #speculateRange} / {@link #speculateRetry(long, long, long, int)} for an address range without loading
+ *     its region; the last two also work while a writer is active. Nothing read may be acted on before the retry
+ *     check says the copy is valid.</li>
  * <li>Per-region: {@link #tryStartRead(RegionLock)} / {@link #endRead(RegionLock)} pin one region; while pinned
  *     its memory cannot be unmapped, moved, shrunk or re-protected.</li>
  * <li>Slow: {@link #beginRead()} / {@link #endRead()} take the mm lock shared. Always succeeds.</li>
@@ -53,6 +55,9 @@ public final class MmLock
      *   lockSeq    per region (kernel: vm_lock_seq). Equal to seq exactly while the section numbered seq has
      *              write-locked the region. Ending the section changes seq, so every such equality breaks at
      *              once: that is the batch release.
+     *   lock log   per section (beyond the kernel): the address ranges of the regions the open section has
+     *              write-locked or detached, append-only, up to LOG_CAPACITY of them; logState packs the section's
+     *              seq with the number of entries (LOG_FULL: it stopped logging, readers use lockSeq instead).
      *
      * Writer: beginWrite takes rw exclusively, then seq := seq + 1 (odd). Store-store fence after it: a reader
      *   that sees any store of the section (a new map, a region's lockSeq) must also see the odd seq, else a
@@ -86,6 +91,17 @@ public final class MmLock
      *   unlocked at both ends of the same section was never changed during the copy. Readers of other regions keep
      *   their fast path while a writer works.
      *
+     * Range speculation (beyond the kernel): per-region speculation without loading the region, for readers that
+     *   found an address mapped and need no more of the region (its object is a cache miss in a large map). s =
+     *   seq with acquire; s even: as above. s odd: load logState with acquire; it must belong to section s and not
+     *   be full, and no entry [0, n) may overlap the range; copy; loadLoadFence; valid iff seq == s, logState still
+     *   of section s and not full, and no entry [n, n') overlaps. Sound because a writer logs a region (entry,
+     *   then logState with release) in writeLock/detach, before it changes anything, and every change of a
+     *   region's memory comes after its writeLock; so a copy that overlapped a change sees the entry at the end,
+     *   as a per-region reader sees lockSeq. A region born in section s is not logged until a writeLock: its
+     *   memory was set up before the map that holds it was published, and a reader of an older map finds its
+     *   address unmapped or covered by a logged region it replaced (a merge replaces without changing memory).
+     *
      * Regions are never recycled (a removed region is garbage, collected when no reader refers to it), so the
      * kernel's SLAB_TYPESAFE_BY_RCU hazard of a freed object reused for another mm cannot arise here.
      */
@@ -94,8 +110,13 @@ public final class MmLock
     static final int WRITER_FLAG = 1 << 30;
     /** What speculateTryBegin returns when a writer is active. */
     public static final long NO_SPECULATION = -1;
+    /** How many ranges a section logs before its readers fall back to the per-region check. */
+    static final int LOG_CAPACITY = 32;
+    private static final int LOG_BITS = 6;
+    private static final long LOG_FULL = (1L << LOG_BITS) - 1;
 
     private static final VarHandle SEQ;
+    private static final VarHandle LOG_STATE;
     private static final VarHandle REFCNT;
     private static final VarHandle LOCK_SEQ;
 
@@ -105,6 +126,7 @@ public final class MmLock
         {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             SEQ = lookup.findVarHandle(MmLock.class, "seq", long.class);
+            LOG_STATE = lookup.findVarHandle(MmLock.class, "logState", long.class);
             REFCNT = lookup.findVarHandle(RegionLock.class, "refcnt", int.class);
             LOCK_SEQ = lookup.findVarHandle(RegionLock.class, "lockSeq", long.class);
         }
@@ -118,6 +140,10 @@ public final class MmLock
     @SuppressWarnings("unused") // through SEQ
     private long seq;
     private volatile Thread waitingWriter;
+    @SuppressWarnings("unused") // through LOG_STATE: (section seq << LOG_BITS) | entries
+    private long logState;
+    // Entry i is [lockLog[2i], lockLog[2i + 1]). Plain: entries below the count are published by logState's release.
+    private final long[] lockLog = new long[2 * LOG_CAPACITY];
 
     // ---------------------------------------------------------------- writers
 
@@ -154,8 +180,11 @@ public final class MmLock
         final long s = (long)SEQ.get(this) + 1; // we hold rw exclusively: no other writer of seq
         SEQ.setOpaque(this, s);
         // store-store: pairs with the loadLoadFence in speculateRetry and the acquire loads in tryStartRead; no
-        // store of this section (map publication, lockSeq) may become visible before the odd seq.
+        // store of this section (map publication, lockSeq, the log) may become visible before the odd seq.
         VarHandle.storeStoreFence();
+        // An empty log of this section. A reader that still sees the previous section's state refuses it (the
+        // section in it is not its s): the reset needs no ordering of its own.
+        LOG_STATE.setRelease(this, s << LOG_BITS);
         return s;
     }
 
@@ -216,6 +245,7 @@ public final class MmLock
     public void writeLock(final RegionLock r)
     {
         final long s = (long)SEQ.get(this); // owner's read of its own store
+        log(r); // also when locked already: a region born in this section is locked but not yet logged
         if ((long)LOCK_SEQ.getOpaque(r) == s)
         {
             return;
@@ -234,10 +264,39 @@ public final class MmLock
      */
     public void detach(final RegionLock r)
     {
+        log(r);
         excludeReaders(r);
         LOCK_SEQ.setOpaque(r, (long)SEQ.get(this));
         // release: a reader that sees 0 sees everything the section did before it.
         REFCNT.setRelease(r, 0);
+    }
+
+    /** Appends r's range to the section's log, before the writer changes anything of r. */
+    private void log(final RegionLock r)
+    {
+        assertWriteLocked();
+        final long state = (long)LOG_STATE.get(this); // owner's read of its own store
+        final int n = (int)(state & LOG_FULL);
+        if (n == LOG_FULL)
+        {
+            return;
+        }
+        final long start = r.start();
+        final long end = r.end();
+        if (n > 0 && lockLog[2 * n - 2] == start && lockLog[2 * n - 1] == end)
+        {
+            return; // the same region again (locked, then detached)
+        }
+        if (n == LOG_CAPACITY)
+        {
+            LOG_STATE.setRelease(this, state | LOG_FULL); // readers of this section use lockSeq from now on
+            return;
+        }
+        lockLog[2 * n] = start;
+        lockLog[2 * n + 1] = end;
+        // release: pairs with the acquire in speculateRange/speculateRetry; a reader that counts the entry sees it.
+        // The writer's next steps (an atomic on the region's count, system calls) come after this store.
+        LOG_STATE.setRelease(this, state + 1);
     }
 
     private void excludeReaders(final RegionLock r)
@@ -430,6 +489,73 @@ public final class MmLock
         // with the writer's lockSeq store, which precedes every change it makes to the region's memory).
         VarHandle.loadLoadFence();
         return (long)SEQ.getOpaque(this) != s || (long)LOCK_SEQ.getOpaque(r) == s;
+    }
+
+    /**
+     * Checks an address range for speculation without its region: call after {@link #speculateBegin()} and a lookup
+     * that found the range mapped (in one region).
+     *
+     * @param start first address.
+     * @param end   end of the range.
+     * @param s     the value from {@link #speculateBegin()}.
+     * @return a token for {@link #speculateRetry(long, long, long, int)}, or -1 when the open section has locked
+     *         the range or cannot tell (then use the per-region path).
+     */
+    public int speculateRange(final long start, final long end, final long s)
+    {
+        if ((s & 1) == 0)
+        {
+            return 0;
+        }
+        // acquire: pairs with log's release; the entries counted here are visible.
+        final long state = (long)LOG_STATE.getAcquire(this);
+        final int n = (int)(state & LOG_FULL);
+        if (state >>> LOG_BITS != s || n == LOG_FULL || logOverlaps(start, end, 0, n))
+        {
+            return -1;
+        }
+        return n;
+    }
+
+    /**
+     * Ends a range speculation.
+     *
+     * @param start first address.
+     * @param end   end of the range.
+     * @param s     the value from {@link #speculateBegin()}.
+     * @param token the value from {@link #speculateRange}.
+     * @return true when the copy must be discarded.
+     */
+    public boolean speculateRetry(final long start, final long end, final long s, final int token)
+    {
+        RacePoint.SPECULATION_BEFORE_VALIDATE.reach();
+        // load-load: the copy's loads complete before these (pairs with openSection's store-store fence and with
+        // log's release, which precedes every change the writer makes to a logged region's memory).
+        VarHandle.loadLoadFence();
+        if ((long)SEQ.getOpaque(this) != s)
+        {
+            return true;
+        }
+        if ((s & 1) == 0)
+        {
+            return false;
+        }
+        final long state = (long)LOG_STATE.getAcquire(this);
+        final int n = (int)(state & LOG_FULL);
+        return state >>> LOG_BITS != s || n == LOG_FULL || logOverlaps(start, end, token, n);
+    }
+
+    private boolean logOverlaps(final long start, final long end, final int from, final int to)
+    {
+        final long[] entries = lockLog;
+        for (int i = from; i < to; i++)
+        {
+            if (entries[2 * i] < end && start < entries[2 * i + 1])
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -24,6 +24,12 @@ public abstract class RegionLock
         MmLock.initRegion(this, creatorSeq);
     }
 
+    /** @return the region's first address (a writer logs [start, end) when it locks the region). */
+    public abstract long start();
+
+    /** @return the region's end. */
+    public abstract long end();
+
     /**
      * @return true once the region has been removed from its map and its readers have drained.
      */

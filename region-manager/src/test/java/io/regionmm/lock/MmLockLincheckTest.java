@@ -23,19 +23,33 @@ public class MmLockLincheckTest
 {
     static final class TestRegion extends RegionLock
     {
+        final int index; // region i covers the "addresses" [i, i + 1)
         int a;
         int b;
 
-        TestRegion(final long seq, final int value)
+        TestRegion(final long seq, final int index, final int value)
         {
             super(seq);
+            this.index = index;
             a = value;
             b = value;
+        }
+
+        @Override
+        public long start()
+        {
+            return index;
+        }
+
+        @Override
+        public long end()
+        {
+            return index + 1;
         }
     }
 
     private final MmLock mm = new MmLock();
-    private final TestRegion[] map = {new TestRegion(-1, 0), new TestRegion(-1, 0)};
+    private final TestRegion[] map = {new TestRegion(-1, 0, 0), new TestRegion(-1, 1, 0)};
     // Published like the region map: volatile reads and writes of the slot.
     private static final java.lang.invoke.VarHandle SLOT =
         java.lang.invoke.MethodHandles.arrayElementVarHandle(TestRegion[].class);
@@ -103,6 +117,22 @@ public class MmLockLincheckTest
         return mm.speculateRetry(r, s) || a == b;
     }
 
+    /** Range speculation: the region's fields are read, but the validation never looks at the region. */
+    @Operation
+    public boolean rangeSpeculativeRead(@Param(name = "region") final int i)
+    {
+        final long s = mm.speculateBegin();
+        final TestRegion r = lookup(i);
+        final int token = mm.speculateRange(i, i + 1, s);
+        if (token < 0)
+        {
+            return true;
+        }
+        final int a = r.a;
+        final int b = r.b;
+        return mm.speculateRetry(i, i + 1, s, token) || a == b;
+    }
+
     @Operation
     public boolean lockedRead(@Param(name = "region") final int i)
     {
@@ -146,7 +176,7 @@ public class MmLockLincheckTest
             final TestRegion old = lookup(i);
             mm.writeLock(old);
             old.a++; // the old region's memory changes (a tombstone goes over it) while it is locked
-            final TestRegion fresh = new TestRegion(s, old.b);
+            final TestRegion fresh = new TestRegion(s, i, old.b);
             SLOT.setRelease(map, i, fresh);
             mm.detach(old);
             old.b++;

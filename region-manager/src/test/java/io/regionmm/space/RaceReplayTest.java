@@ -15,6 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,6 +88,7 @@ class RaceReplayTest
     }
 
     @AfterEach
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a stuck close fails, not hangs, the run
     void close()
     {
         RacePoint.install(null);
@@ -143,18 +146,25 @@ class RaceReplayTest
         }, gate);
         // A section write-locks the region (protect) and stays open while the reader takes its reference.
         final WriteSection w = space.beginWrite();
-        w.protect(a, 4 * PAGE, Protection.READ);
-        gate[0].release.countDown();
-        // The reader's CAS succeeds (no writer flag), its re-check sees lockSeq == seq: it must back off and fall
-        // back to the mm lock, where it queues behind this section.
-        while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+        try
         {
-            Thread.onSpinWait();
+            w.protect(a, 4 * PAGE, Protection.READ);
+            gate[0].release.countDown();
+            // The reader's CAS succeeds (no writer flag), its re-check sees lockSeq == seq: it must back off and fall
+            // back to the mm lock, where it queues behind this section.
+            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+            {
+                Thread.onSpinWait();
+            }
+            assertFalse(read.isDone());
+            w.close();
+            assertEquals(1L, read.get(), "the reader saw the region as the writer left it, never mid-change");
+            assertEquals(before + 1, space.readCounts().locked(), "it went through the slow path");
         }
-        assertFalse(read.isDone());
-        w.close();
-        assertEquals(1L, read.get(), "the reader saw the region as the writer left it, never mid-change");
-        assertEquals(before + 1, space.readCounts().locked(), "it went through the slow path");
+        finally
+        {
+            w.close(); // a failed assertion must not leave the mm lock held (close is idempotent)
+        }
     }
 
     @Test
@@ -194,18 +204,25 @@ class RaceReplayTest
         final long b = space.map(f2, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
         final AddressSpace.ReadCounts before = space.readCounts();
         final WriteSection w = space.beginWrite();
-        w.protect(a, 4 * PAGE, Protection.READ); // a is write-locked until the section ends
-        assertEquals(stamp(2, 1), pool.submit(() -> space.readLong(b + PAGE)).get(), "b is read at once");
-        assertEquals(before, space.readCounts(), "speculatively: no retry, no pin, no lock");
-        final Future<Long> onA = pool.submit(() -> space.readLong(a + PAGE));
-        while (!space.mmLock().hasQueuedThreads() && !onA.isDone())
+        try
         {
-            Thread.onSpinWait(); // the reader of a could not speculate nor pin: it waits for the section
+            w.protect(a, 4 * PAGE, Protection.READ); // a is write-locked until the section ends
+            assertEquals(stamp(2, 1), pool.submit(() -> space.readLong(b + PAGE)).get(), "b is read at once");
+            assertEquals(before, space.readCounts(), "speculatively: no retry, no pin, no lock");
+            final Future<Long> onA = pool.submit(() -> space.readLong(a + PAGE));
+            while (!space.mmLock().hasQueuedThreads() && !onA.isDone())
+            {
+                Thread.onSpinWait(); // the reader of a could not speculate nor pin: it waits for the section
+            }
+            assertFalse(onA.isDone());
+            w.close();
+            assertEquals(stamp(1, 1), onA.get());
+            assertEquals(before.locked() + 1, space.readCounts().locked());
         }
-        assertFalse(onA.isDone());
-        w.close();
-        assertEquals(stamp(1, 1), onA.get());
-        assertEquals(before.locked() + 1, space.readCounts().locked());
+        finally
+        {
+            w.close(); // a failed assertion must not leave the mm lock held (close is idempotent)
+        }
     }
 
     @Test
@@ -214,22 +231,29 @@ class RaceReplayTest
         final long a = space.map(f1, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
         final long b = space.map(f2, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
         final WriteSection w = space.beginWrite();
-        w.protect(b, PAGE, Protection.READ); // the section is open (odd sequence); a is not locked
-        final Gate[] gate = new Gate[1];
-        final Future<Long> read = readerHeldAt(RacePoint.SPECULATION_BEFORE_VALIDATE,
-            () -> space.readLong(a + PAGE), gate);
-        // The reader copied f1's stamp under the open section. The same section now locks a and replaces it.
-        w.unmap(a, 4 * PAGE);
-        w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
-        gate[0].release.countDown();
-        while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+        try
         {
-            Thread.onSpinWait(); // its validation failed; the new region is locked too: it waits for the section
+            w.protect(b, PAGE, Protection.READ); // the section is open (odd sequence); a is not locked
+            final Gate[] gate = new Gate[1];
+            final Future<Long> read = readerHeldAt(RacePoint.SPECULATION_BEFORE_VALIDATE,
+                () -> space.readLong(a + PAGE), gate);
+            // The reader copied f1's stamp under the open section. The same section now locks a and replaces it.
+            w.unmap(a, 4 * PAGE);
+            w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
+            gate[0].release.countDown();
+            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+            {
+                Thread.onSpinWait(); // its validation failed; the new region is locked too: it waits for the section
+            }
+            assertFalse(read.isDone(), () -> "validated a copy taken before the section locked the region: " +
+                Long.toHexString(read.resultNow()));
+            w.close();
+            assertEquals(stamp(2, 9), read.get(), "never the stale copy");
         }
-        assertFalse(read.isDone(), () -> "validated a copy taken before the section locked the region: " +
-            Long.toHexString(read.resultNow()));
-        w.close();
-        assertEquals(stamp(2, 9), read.get(), "never the stale copy");
+        finally
+        {
+            w.close(); // a failed assertion must not leave the mm lock held (close is idempotent)
+        }
     }
 
     @Test
@@ -249,5 +273,59 @@ class RaceReplayTest
         gate[0].release.countDown();
         assertEquals(stamp(2, 2), read.get(), "the stale copy was discarded");
         assertEquals(retriesBefore + 1, space.readCounts().retries());
+    }
+
+    @Test
+    void aRegionFunctionSpeculationDuringASectionFailsWhenThatSectionLocksTheRegionMeanwhile() throws Exception
+    {
+        // As above, through read(address, f): the per-region check (the region's lock word), not the lock log.
+        final long a = space.map(f1, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
+        final long b = space.map(f2, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
+        final WriteSection w = space.beginWrite();
+        try
+        {
+            w.protect(b, PAGE, Protection.READ);
+            final Gate[] gate = new Gate[1];
+            final Future<Long> read = readerHeldAt(RacePoint.SPECULATION_BEFORE_VALIDATE,
+                () -> space.read(a + PAGE, (r, memory, offset) -> memory.get(ValueLayout.JAVA_LONG, offset)), gate);
+            w.unmap(a, 4 * PAGE);
+            w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
+            gate[0].release.countDown();
+            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+            {
+                Thread.onSpinWait();
+            }
+            assertFalse(read.isDone(), () -> "validated a stale copy: " + Long.toHexString(read.resultNow()));
+            w.close();
+            assertEquals(stamp(2, 9), read.get(), "never the stale copy");
+        }
+        finally
+        {
+            w.close(); // a failed assertion must not leave the mm lock held (close is idempotent)
+        }
+    }
+
+    @Test
+    void whenASectionLocksMoreRegionsThanItsLogHoldsOtherReadersStillSpeculate() throws Exception
+    {
+        final long x = space.map(f2, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
+        final List<Long> many = new ArrayList<>();
+        for (int i = 0; i < 40; i++) // one-page regions with a page of room between them: no two merge
+        {
+            many.add(space.map(f1, (i % 16) * PAGE, PAGE, Protection.READ_WRITE, Sharing.SHARED,
+                MapOptions.DEFAULT.at(space.windowStart() + (8 + 2L * i) * PAGE)));
+        }
+        final AddressSpace.ReadCounts before = space.readCounts();
+        try (WriteSection w = space.beginWrite())
+        {
+            for (final long at : many)
+            {
+                w.protect(at, PAGE, Protection.READ); // 40 write-locks: the log (32) overflows
+            }
+            assertEquals(stamp(2, 1), pool.submit(() -> space.readLong(x + PAGE)).get(), "read while the section " +
+                "is open: by the region's own lock word once the log is full");
+            assertEquals(before, space.readCounts(), "speculatively: no retry, no pin, no lock");
+        }
+        assertEquals(stamp(1, 1), space.readLong(many.get(1)));
     }
 }
