@@ -56,8 +56,9 @@ public final class MmLock
      *              write-locked the region. Ending the section changes seq, so every such equality breaks at
      *              once: that is the batch release.
      *   lock log   per section (beyond the kernel): the address ranges of the regions the open section has
-     *              write-locked or detached, append-only, up to LOG_CAPACITY of them; logState packs the section's
-     *              seq with the number of entries (LOG_FULL: it stopped logging, readers use lockSeq instead).
+     *              write-locked or detached, append-only, up to LOG_CAPACITY of them; logState (a slot of the
+     *              log array, off seq's cache line) packs the section's seq with the number of entries (LOG_FULL:
+     *              it stopped logging, its readers use lockSeq instead).
      *
      * Writer: beginWrite takes rw exclusively, then seq := seq + 1 (odd). Store-store fence after it: a reader
      *   that sees any store of the section (a new map, a region's lockSeq) must also see the odd seq, else a
@@ -96,7 +97,7 @@ public final class MmLock
      *   seq with acquire; s even: as above. s odd: load logState with acquire; it must belong to section s and not
      *   be full, and no entry [0, n) may overlap the range; copy; loadLoadFence; valid iff seq == s, logState still
      *   of section s and not full, and no entry [n, n') overlaps. Sound because a writer logs a region (entry,
-     *   then logState with release) in writeLock/detach, before it changes anything, and every change of a
+     *   then a volatile store of logState) in writeLock/detach, before it changes anything, and every change of a
      *   region's memory comes after its writeLock; so a copy that overlapped a change sees the entry at the end,
      *   as a per-region reader sees lockSeq. A region born in section s is not logged until a writeLock: its
      *   memory was set up before the map that holds it was published, and a reader of an older map finds its
@@ -116,7 +117,11 @@ public final class MmLock
     private static final long LOG_FULL = (1L << LOG_BITS) - 1;
 
     private static final VarHandle SEQ;
-    private static final VarHandle LOG_STATE;
+    // The log's state and entries share one array, the state a cache line past its start: away from seq, which
+    // every reader loads and which would otherwise be invalidated by every log append as well.
+    private static final VarHandle LOG = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int LOG_STATE_AT = 8;
+    private static final int LOG_ENTRIES_AT = LOG_STATE_AT + 1;
     private static final VarHandle REFCNT;
     private static final VarHandle LOCK_SEQ;
 
@@ -126,7 +131,6 @@ public final class MmLock
         {
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             SEQ = lookup.findVarHandle(MmLock.class, "seq", long.class);
-            LOG_STATE = lookup.findVarHandle(MmLock.class, "logState", long.class);
             REFCNT = lookup.findVarHandle(RegionLock.class, "refcnt", int.class);
             LOCK_SEQ = lookup.findVarHandle(RegionLock.class, "lockSeq", long.class);
         }
@@ -140,10 +144,9 @@ public final class MmLock
     @SuppressWarnings("unused") // through SEQ
     private long seq;
     private volatile Thread waitingWriter;
-    @SuppressWarnings("unused") // through LOG_STATE: (section seq << LOG_BITS) | entries
-    private long logState;
-    // Entry i is [lockLog[2i], lockLog[2i + 1]). Plain: entries below the count are published by logState's release.
-    private final long[] lockLog = new long[2 * LOG_CAPACITY];
+    // log[LOG_STATE_AT] (through LOG): (section seq << LOG_BITS) | entries. Entry i is [log[e + 2i], log[e + 2i + 1])
+    // with e = LOG_ENTRIES_AT; plain, as entries below the count are published by the state's store.
+    private final long[] log = new long[LOG_ENTRIES_AT + 2 * LOG_CAPACITY];
 
     // ---------------------------------------------------------------- writers
 
@@ -184,7 +187,7 @@ public final class MmLock
         VarHandle.storeStoreFence();
         // An empty log of this section. A reader that still sees the previous section's state refuses it (the
         // section in it is not its s): the reset needs no ordering of its own.
-        LOG_STATE.setRelease(this, s << LOG_BITS);
+        LOG.setRelease(log, LOG_STATE_AT, s << LOG_BITS);
         return s;
     }
 
@@ -245,7 +248,7 @@ public final class MmLock
     public void writeLock(final RegionLock r)
     {
         final long s = (long)SEQ.get(this); // owner's read of its own store
-        log(r); // also when locked already: a region born in this section is locked but not yet logged
+        appendToLog(r); // also when locked already: a region born in this section is locked but not yet logged
         if ((long)LOCK_SEQ.getOpaque(r) == s)
         {
             return;
@@ -264,7 +267,7 @@ public final class MmLock
      */
     public void detach(final RegionLock r)
     {
-        log(r);
+        appendToLog(r);
         excludeReaders(r);
         LOCK_SEQ.setOpaque(r, (long)SEQ.get(this));
         // release: a reader that sees 0 sees everything the section did before it.
@@ -272,10 +275,10 @@ public final class MmLock
     }
 
     /** Appends r's range to the section's log, before the writer changes anything of r. */
-    private void log(final RegionLock r)
+    private void appendToLog(final RegionLock r)
     {
         assertWriteLocked();
-        final long state = (long)LOG_STATE.get(this); // owner's read of its own store
+        final long state = (long)LOG.get(log, LOG_STATE_AT); // owner's read of its own store
         final int n = (int)(state & LOG_FULL);
         if (n == LOG_FULL)
         {
@@ -283,20 +286,21 @@ public final class MmLock
         }
         final long start = r.start();
         final long end = r.end();
-        if (n > 0 && lockLog[2 * n - 2] == start && lockLog[2 * n - 1] == end)
+        if (n > 0 && log[LOG_ENTRIES_AT + 2 * n - 2] == start && log[LOG_ENTRIES_AT + 2 * n - 1] == end)
         {
             return; // the same region again (locked, then detached)
         }
         if (n == LOG_CAPACITY)
         {
-            LOG_STATE.setRelease(this, state | LOG_FULL); // readers of this section use lockSeq from now on
+            LOG.setVolatile(log, LOG_STATE_AT, state | LOG_FULL); // readers of this section use lockSeq from now on
             return;
         }
-        lockLog[2 * n] = start;
-        lockLog[2 * n + 1] = end;
-        // release: pairs with the acquire in speculateRange/speculateRetry; a reader that counts the entry sees it.
-        // The writer's next steps (an atomic on the region's count, system calls) come after this store.
-        LOG_STATE.setRelease(this, state + 1);
+        log[LOG_ENTRIES_AT + 2 * n] = start;
+        log[LOG_ENTRIES_AT + 2 * n + 1] = end;
+        // volatile, not just release: besides publishing the entry to a reader that counts it (pairs with the
+        // acquire in speculateRange/speculateRetry), nothing the writer does next (the region's count, the system
+        // call that changes its memory) may be ordered before this store.
+        LOG.setVolatile(log, LOG_STATE_AT, state + 1);
     }
 
     private void excludeReaders(final RegionLock r)
@@ -508,7 +512,7 @@ public final class MmLock
             return 0;
         }
         // acquire: pairs with log's release; the entries counted here are visible.
-        final long state = (long)LOG_STATE.getAcquire(this);
+        final long state = (long)LOG.getAcquire(log, LOG_STATE_AT);
         final int n = (int)(state & LOG_FULL);
         if (state >>> LOG_BITS != s || n == LOG_FULL || logOverlaps(start, end, 0, n))
         {
@@ -540,17 +544,17 @@ public final class MmLock
         {
             return false;
         }
-        final long state = (long)LOG_STATE.getAcquire(this);
+        final long state = (long)LOG.getAcquire(log, LOG_STATE_AT);
         final int n = (int)(state & LOG_FULL);
         return state >>> LOG_BITS != s || n == LOG_FULL || logOverlaps(start, end, token, n);
     }
 
     private boolean logOverlaps(final long start, final long end, final int from, final int to)
     {
-        final long[] entries = lockLog;
-        for (int i = from; i < to; i++)
+        final long[] entries = log;
+        for (int i = LOG_ENTRIES_AT + 2 * from; i < LOG_ENTRIES_AT + 2 * to; i += 2)
         {
-            if (entries[2 * i] < end && start < entries[2 * i + 1])
+            if (entries[i] < end && start < entries[i + 1])
             {
                 return true;
             }

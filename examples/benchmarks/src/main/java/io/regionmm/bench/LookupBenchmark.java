@@ -162,6 +162,9 @@ public class LookupBenchmark
     @TearDown(Level.Trial)
     public void tearDown() throws Exception
     {
+        // How often reads left their fast path during the trial: a diagnostic printed with the results.
+        System.out.println("regionmm read counts (writer=" + writer + ", regions=" + regions + "): " +
+            fx.space.readCounts());
         stop = true;
         if (writerThread != null)
         {
