@@ -226,7 +226,23 @@ class RaceReplayTest
     }
 
     @Test
+    void aRangeSpeculationDuringASectionFailsWhenThatSectionLocksTheRegionMeanwhile() throws Exception
+    {
+        // readLong: validated against the section's lock log.
+        speculationDuringASectionFailsWhenThatSectionLocksTheRegion(a -> space.readLong(a + PAGE));
+    }
+
+    @Test
     void aRegionSpeculationDuringASectionFailsWhenThatSectionLocksTheRegionMeanwhile() throws Exception
+    {
+        // read(address, f): validated against the region's own lock word.
+        speculationDuringASectionFailsWhenThatSectionLocksTheRegion(
+            a -> space.read(a + PAGE, (r, memory, offset) -> memory.get(ValueLayout.JAVA_LONG, offset)));
+    }
+
+    /** A reader copies page 1 of the region at a under an open section, which then locks and replaces it. */
+    private void speculationDuringASectionFailsWhenThatSectionLocksTheRegion(
+        final java.util.function.LongUnaryOperator readPage1) throws Exception
     {
         final long a = space.map(f1, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
         final long b = space.map(f2, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
@@ -236,7 +252,7 @@ class RaceReplayTest
             w.protect(b, PAGE, Protection.READ); // the section is open (odd sequence); a is not locked
             final Gate[] gate = new Gate[1];
             final Future<Long> read = readerHeldAt(RacePoint.SPECULATION_BEFORE_VALIDATE,
-                () -> space.readLong(a + PAGE), gate);
+                () -> readPage1.applyAsLong(a), gate);
             // The reader copied f1's stamp under the open section. The same section now locks a and replaces it.
             w.unmap(a, 4 * PAGE);
             w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
@@ -273,36 +289,6 @@ class RaceReplayTest
         gate[0].release.countDown();
         assertEquals(stamp(2, 2), read.get(), "the stale copy was discarded");
         assertEquals(retriesBefore + 1, space.readCounts().retries());
-    }
-
-    @Test
-    void aRegionFunctionSpeculationDuringASectionFailsWhenThatSectionLocksTheRegionMeanwhile() throws Exception
-    {
-        // As above, through read(address, f): the per-region check (the region's lock word), not the lock log.
-        final long a = space.map(f1, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
-        final long b = space.map(f2, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
-        final WriteSection w = space.beginWrite();
-        try
-        {
-            w.protect(b, PAGE, Protection.READ);
-            final Gate[] gate = new Gate[1];
-            final Future<Long> read = readerHeldAt(RacePoint.SPECULATION_BEFORE_VALIDATE,
-                () -> space.read(a + PAGE, (r, memory, offset) -> memory.get(ValueLayout.JAVA_LONG, offset)), gate);
-            w.unmap(a, 4 * PAGE);
-            w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
-            gate[0].release.countDown();
-            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
-            {
-                Thread.onSpinWait();
-            }
-            assertFalse(read.isDone(), () -> "validated a stale copy: " + Long.toHexString(read.resultNow()));
-            w.close();
-            assertEquals(stamp(2, 9), read.get(), "never the stale copy");
-        }
-        finally
-        {
-            w.close(); // a failed assertion must not leave the mm lock held (close is idempotent)
-        }
     }
 
     @Test
