@@ -167,7 +167,8 @@ final class PageIndex
      * Sets [from, to) (offsets in the window) to {@code value} below {@code entry}, which covers
      * [nodeStart, nodeStart + (1 << (shift + BITS))) with entries of {@code 1 << shift} bytes.
      *
-     * @return the entry to store in place of {@code entry}: a copy on the changed path, never {@code entry} modified.
+     * @return the entry to store in place of {@code entry}. A node of an older version is copied, never changed;
+     *         a node this change made already (in {@code fresh}) is changed in place.
      */
     private static Object set(final Object entry, final int shift, final long nodeStart, final long from,
         final long to, final Region value, final List<Object[]> fresh)
