@@ -151,6 +151,19 @@ public final class RegionMap
         return regions[index];
     }
 
+    /**
+     * Copies regions into an array (one {@code arraycopy}).
+     *
+     * @param from  first index.
+     * @param dst   destination.
+     * @param at    index in dst.
+     * @param count how many.
+     */
+    public void copyRegions(final int from, final Region[] dst, final int at, final int count)
+    {
+        System.arraycopy(regions, from, dst, at, count);
+    }
+
     /** @return an unmodifiable view of the regions in address order (copies of it are one array copy). */
     public List<Region> regions()
     {

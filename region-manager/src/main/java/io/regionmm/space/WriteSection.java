@@ -884,54 +884,85 @@ public final class WriteSection implements AutoCloseable
 
     /**
      * A new map version being built: splices on a working list, one map built and published at commit, then the
-     * replaced regions are detached.
+     * replaced regions are detached. The working list is the base version's array seen through a window: only the
+     * stretch the splices touch is copied (into {@code middle}), and the new array is built once, at commit, with
+     * two array copies around it; the writer's allocation per change is one array, not three.
      */
     private final class Change
     {
         private final RegionMap base;
-        private final ArrayList<Region> working;
+        // Working list = base[0, lo) + middle + base[hi, base.size()).
+        private int lo;
+        private int hi;
+        private final ArrayList<Region> middle = new ArrayList<>();
         private final List<Region> added = new ArrayList<>();
         private final List<Region> removed = new ArrayList<>();
 
         Change(final RegionMap from)
         {
             base = from;
-            working = new ArrayList<>(from.regions());
         }
 
         int size()
         {
-            return working.size();
+            return lo + middle.size() + base.size() - hi;
         }
 
         Region get(final int i)
         {
-            return working.get(i);
+            if (i < lo)
+            {
+                return base.get(i);
+            }
+            final int j = i - lo;
+            return j < middle.size() ? middle.get(j) : base.get(hi + j - middle.size());
+        }
+
+        /** Widens the copied stretch until it holds the working indexes [from, to). */
+        private void include(final int from, final int to)
+        {
+            if (middle.isEmpty() && lo == hi)
+            {
+                lo = from; // nothing copied yet: start the (empty) stretch where it is needed
+                hi = from;
+            }
+            if (from < lo)
+            {
+                middle.addAll(0, base.regions().subList(from, lo));
+                lo = from;
+            }
+            final int end = lo + middle.size();
+            if (to > end)
+            {
+                middle.addAll(base.regions().subList(hi, hi + to - end));
+                hi += to - end;
+            }
         }
 
         /** @return the index of the first region ending after {@code address} (size() when none). */
         int firstEndingAfter(final long address)
         {
-            int lo = 0;
-            int hi = working.size();
-            while (lo < hi)
+            int low = 0;
+            int high = size();
+            while (low < high)
             {
-                final int mid = (lo + hi) >>> 1;
-                if (working.get(mid).end() <= address)
+                final int mid = (low + high) >>> 1;
+                if (get(mid).end() <= address)
                 {
-                    lo = mid + 1;
+                    low = mid + 1;
                 }
                 else
                 {
-                    hi = mid;
+                    high = mid;
                 }
             }
-            return lo;
+            return low;
         }
 
         void splice(final int from, final int to, final List<Region> replacement)
         {
-            final List<Region> replaced = working.subList(from, to);
+            include(from, to);
+            final List<Region> replaced = middle.subList(from - lo, to - lo);
             for (final Region old : replaced)
             {
                 // One born in this change and gone again (merged away) was never published: neither added nor removed.
@@ -948,24 +979,24 @@ public final class WriteSection implements AutoCloseable
                 }
             }
             replaced.clear();
-            working.addAll(from, replacement);
+            middle.addAll(from - lo, replacement);
         }
 
         /** Merges compatible neighbours among the regions at indexes [lo, hi], as the kernel merges after a change. */
         void mergeAround(final int lo, final int hi)
         {
             final int from = Math.max(0, lo);
-            final int to = Math.min(working.size() - 1, hi);
+            final int to = Math.min(size() - 1, hi);
             for (int j = to; j > from; )
             {
                 int i = j;
-                while (i > from && working.get(i - 1).mergeConflict(working.get(i)) == null)
+                while (i > from && get(i - 1).mergeConflict(get(i)) == null)
                 {
                     i--;
                 }
                 if (i < j)
                 {
-                    splice(i, j + 1, List.of(joined(working.get(i), working.get(j).end())));
+                    splice(i, j + 1, List.of(joined(get(i), get(j).end())));
                 }
                 j = i - 1;
             }
@@ -981,7 +1012,14 @@ public final class WriteSection implements AutoCloseable
                     r.attachView(space.windowView(r.start(), r.length())); // published with the map below
                 }
             }
-            space.publish(base.next(working.toArray(new Region[0]), removed, added));
+            final Region[] next = new Region[size()];
+            base.copyRegions(0, next, 0, lo);
+            for (int k = 0; k < middle.size(); k++)
+            {
+                next[lo + k] = middle.get(k);
+            }
+            base.copyRegions(hi, next, lo + middle.size(), base.size() - hi);
+            space.publish(base.next(next, removed, added));
             for (final Region r : removed)
             {
                 space.mm.detach(r);
