@@ -247,6 +247,7 @@ public final class MmLock
      */
     public void writeLock(final RegionLock r)
     {
+        assertWriteLocked();
         final long s = (long)SEQ.get(this); // owner's read of its own store
         appendToLog(r); // also when locked already: a region born in this section is locked but not yet logged
         if ((long)LOCK_SEQ.getOpaque(r) == s)
@@ -267,6 +268,7 @@ public final class MmLock
      */
     public void detach(final RegionLock r)
     {
+        assertWriteLocked();
         appendToLog(r);
         excludeReaders(r);
         LOCK_SEQ.setOpaque(r, (long)SEQ.get(this));
@@ -277,7 +279,6 @@ public final class MmLock
     /** Appends r's range to the section's log, before the writer changes anything of r. */
     private void appendToLog(final RegionLock r)
     {
-        assertWriteLocked();
         final long state = (long)LOG.get(log, LOG_STATE_AT); // owner's read of its own store
         final int n = (int)(state & LOG_FULL);
         if (n == LOG_FULL)
@@ -305,7 +306,6 @@ public final class MmLock
 
     private void excludeReaders(final RegionLock r)
     {
-        assertWriteLocked();
         final int before = (int)REFCNT.getAndAdd(r, WRITER_FLAG);
         if (before == 0 || (before & WRITER_FLAG) != 0)
         {
