@@ -716,12 +716,7 @@ public final class AddressSpace implements AutoCloseable
         mm.beginRead();
         try
         {
-            checkOpen("readLocked");
-            final Region r = snapshot().find(address);
-            if (r == null)
-            {
-                throw notMapped("readLocked", address, 1);
-            }
+            final Region r = findLocked("readLocked", address);
             lockedReads.increment();
             return f.apply(r, r.view(), address - r.start());
         }
@@ -729,6 +724,18 @@ public final class AddressSpace implements AutoCloseable
         {
             mm.endRead();
         }
+    }
+
+    /** Under the shared mm lock: the region covering {@code address}, or why there is none. */
+    private Region findLocked(final String op, final long address)
+    {
+        checkOpen(op);
+        final Region r = snapshot().find(address);
+        if (r == null)
+        {
+            throw notMapped(op, address, 1);
+        }
+        return r;
     }
 
     /**
@@ -827,12 +834,7 @@ public final class AddressSpace implements AutoCloseable
         mm.beginRead();
         try
         {
-            checkOpen("lease");
-            final Region r = snapshot().find(address);
-            if (r == null)
-            {
-                throw notMapped("lease", address, 1);
-            }
+            final Region r = findLocked("lease", address);
             // No writer can be active while we hold the mm lock shared, so the pin cannot be refused.
             final StartRead result = mm.tryStartRead(r);
             if (result != StartRead.PINNED)
