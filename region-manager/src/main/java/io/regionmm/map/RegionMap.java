@@ -3,7 +3,6 @@ package io.regionmm.map;
 import io.regionmm.region.Region;
 
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -15,17 +14,17 @@ import java.util.List;
  * tree shaped like a page table: O(levels) indexed loads, no comparisons, and a version shares every node the
  * change did not touch with the version before, so a reader's cache survives a writer's change (a flat array
  * rebuilt per change made every reader start cold after every write). Writers, slow readers and listings use the
- * sorted array of regions: index-based access, binary search, and a max-gap tree for free-range search in
- * O(log n), built on first use.
+ * regions in address order, a {@link RegionList} of chunks: index-based access, binary search, and a max-gap tree
+ * for free-range search in O(log n), built on first use.
  *
- * <p>The sorted array costs O(n) per change, on the writer only (one {@code arraycopy}-sized copy). The index
- * costs O(levels) node copies per changed region end.
+ * <p>A change ({@link #replace}) copies the chunks it touches plus the chunk lists (8 bytes per 128 regions), and
+ * O(levels) index nodes per changed region end; it no longer copies the whole sorted array.
  */
 public final class RegionMap
 {
     private final long windowStart;
     private final long windowEnd;
-    private final Region[] regions;
+    private final RegionList regions;
     private final PageIndex index;
     // The index's entry point, copied here: a lookup goes from this object straight to the nodes.
     private final Object top;
@@ -37,7 +36,7 @@ public final class RegionMap
     private volatile long[] gapTree;
     private int leafBase;
 
-    private RegionMap(final long windowStart, final long windowEnd, final Region[] regions, final PageIndex index)
+    private RegionMap(final long windowStart, final long windowEnd, final RegionList regions, final PageIndex index)
     {
         this.windowStart = windowStart;
         this.windowEnd = windowEnd;
@@ -61,7 +60,7 @@ public final class RegionMap
             throw new IllegalArgumentException("window [" + Long.toHexString(windowStart) + ", " +
                 Long.toHexString(windowEnd) + ") is not a 4 KiB-aligned range");
         }
-        return new RegionMap(windowStart, windowEnd, new Region[0], PageIndex.empty(windowStart, windowEnd));
+        return new RegionMap(windowStart, windowEnd, RegionList.EMPTY, PageIndex.empty(windowStart, windowEnd));
     }
 
     /**
@@ -69,66 +68,91 @@ public final class RegionMap
      *
      * @param windowStart first address of the window.
      * @param windowEnd   end of the window.
-     * @param regions     the regions, in address order, disjoint, 4 KiB-aligned, inside the window (the array is
-     *                    kept, not copied).
+     * @param regions     the regions, in address order, disjoint, 4 KiB-aligned, inside the window.
      * @return the version.
      */
     public static RegionMap of(final long windowStart, final long windowEnd, final Region[] regions)
     {
         final RegionMap empty = empty(windowStart, windowEnd);
+        final List<Region> all = Arrays.asList(regions);
         for (int i = 0; i < regions.length; i++)
         {
-            empty.checkPlace(regions, i);
+            empty.checkPlace(all, i);
         }
-        return new RegionMap(windowStart, windowEnd, regions, empty.index.with(List.of(), Arrays.asList(regions),
-            firstStart(regions), lastEnd(regions)));
+        return new RegionMap(windowStart, windowEnd, RegionList.of(regions), empty.index.with(List.of(), all,
+            firstStart(all), lastEnd(all)));
     }
 
     /**
      * The next version after a change: {@code regions} must be this version's regions without {@code removed},
-     * with {@code added}, in address order. Only the added regions' places are checked (the others were checked
-     * when they entered), and the index shares every node the change did not touch.
+     * with {@code added}, in address order. Builds the sorted list from scratch (O(n)); writers use
+     * {@link #replace}.
      *
-     * @param regions the new sorted array (kept, not copied).
+     * @param regions the new regions in address order.
      * @param removed regions of this version that leave.
      * @param added   regions that enter.
      * @return the new version; this one is unchanged.
      */
     public RegionMap next(final Region[] regions, final List<Region> removed, final List<Region> added)
     {
-        if (regions.length != this.regions.length - removed.size() + added.size())
+        return next(RegionList.of(regions), removed, added);
+    }
+
+    /**
+     * The next version after a change of one stretch: this version's regions [lo, hi) give way to {@code middle}.
+     * {@code removed} and {@code added} say which regions leave and enter (a region in both the old stretch and
+     * {@code middle} is in neither). Only the added regions' places are checked (the others were checked when they
+     * entered); the sorted list and the index share everything the change did not touch.
+     *
+     * @param lo      first replaced index.
+     * @param hi      end of the replaced stretch.
+     * @param middle  the regions in its place, in address order.
+     * @param removed regions of this version that leave.
+     * @param added   regions that enter.
+     * @return the new version; this one is unchanged.
+     */
+    public RegionMap replace(final int lo, final int hi, final List<Region> middle, final List<Region> removed,
+        final List<Region> added)
+    {
+        return next(regions.replace(lo, hi, middle), removed, added);
+    }
+
+    private RegionMap next(final RegionList next, final List<Region> removed, final List<Region> added)
+    {
+        if (next.size() != regions.size() - removed.size() + added.size())
         {
-            throw new IllegalStateException("region map change: " + this.regions.length + " - " + removed.size() +
-                " + " + added.size() + " != " + regions.length);
+            throw new IllegalStateException("region map change: " + regions.size() + " - " + removed.size() +
+                " + " + added.size() + " != " + next.size());
         }
+        final List<Region> list = next.asList();
         for (final Region r : added)
         {
-            final int i = indexOf(regions, r.start());
-            if (i < 0 || regions[i] != r)
+            final int i = next.lastStartingAtOrBefore(r.start());
+            if (i < 0 || list.get(i) != r)
             {
-                throw new IllegalStateException("region map change: added " + r + " is not in the new array");
+                throw new IllegalStateException("region map change: added " + r + " is not in the new list");
             }
-            checkPlace(regions, i);
+            checkPlace(list, i);
         }
-        return new RegionMap(windowStart, windowEnd, regions, index.with(removed, added, firstStart(regions),
-            lastEnd(regions)));
+        return new RegionMap(windowStart, windowEnd, next, index.with(removed, added, firstStart(list),
+            lastEnd(list)));
     }
 
-    private static long firstStart(final Region[] rs)
+    private static long firstStart(final List<Region> rs)
     {
-        return rs.length == 0 ? 0 : rs[0].start();
+        return rs.isEmpty() ? 0 : rs.get(0).start();
     }
 
-    private static long lastEnd(final Region[] rs)
+    private static long lastEnd(final List<Region> rs)
     {
-        return rs.length == 0 ? 0 : rs[rs.length - 1].end();
+        return rs.isEmpty() ? 0 : rs.get(rs.size() - 1).end();
     }
 
-    private void checkPlace(final Region[] rs, final int i)
+    private void checkPlace(final List<Region> rs, final int i)
     {
-        final Region r = rs[i];
-        final long prevEnd = i == 0 ? windowStart : rs[i - 1].end();
-        final long nextStart = i == rs.length - 1 ? windowEnd : rs[i + 1].start();
+        final Region r = rs.get(i);
+        final long prevEnd = i == 0 ? windowStart : rs.get(i - 1).end();
+        final long nextStart = i == rs.size() - 1 ? windowEnd : rs.get(i + 1).start();
         if (r.start() < prevEnd || r.end() <= r.start() || r.end() > nextStart ||
             ((r.start() | r.end()) & (PageIndex.GRANULE - 1)) != 0)
         {
@@ -139,35 +163,22 @@ public final class RegionMap
     /** @return number of regions. */
     public int size()
     {
-        return regions.length;
+        return regions.size();
     }
 
     /**
      * @param index 0 .. size-1, in address order.
-     * @return the region.
+     * @return the region (O(log n): a search for its chunk).
      */
     public Region get(final int index)
     {
-        return regions[index];
+        return regions.get(index);
     }
 
-    /**
-     * Copies regions into an array (one {@code arraycopy}).
-     *
-     * @param from  first index.
-     * @param dst   destination.
-     * @param at    index in dst.
-     * @param count how many.
-     */
-    public void copyRegions(final int from, final Region[] dst, final int at, final int count)
-    {
-        System.arraycopy(regions, from, dst, at, count);
-    }
-
-    /** @return an unmodifiable view of the regions in address order (copies of it are one array copy). */
+    /** @return an unmodifiable view of the regions in address order. */
     public List<Region> regions()
     {
-        return Collections.unmodifiableList(Arrays.asList(regions));
+        return regions.asList();
     }
 
     /** @return the window's first address. */
@@ -211,7 +222,7 @@ public final class RegionMap
     public Region findByBinarySearch(final long address)
     {
         final int i = indexOf(address);
-        return i >= 0 ? regions[i] : null;
+        return i >= 0 ? regions.get(i) : null;
     }
 
     /**
@@ -221,7 +232,7 @@ public final class RegionMap
     public int indexOf(final long address)
     {
         final int i = lastStartingAtOrBefore(address);
-        return i >= 0 && address < regions[i].end() ? i : -1;
+        return i >= 0 && address < regions.get(i).end() ? i : -1;
     }
 
     /**
@@ -231,7 +242,7 @@ public final class RegionMap
     public int firstEndingAfter(final long address)
     {
         final int i = lastStartingAtOrBefore(address);
-        if (i >= 0 && regions[i].end() > address)
+        if (i >= 0 && regions.get(i).end() > address)
         {
             return i;
         }
@@ -240,27 +251,7 @@ public final class RegionMap
 
     private int lastStartingAtOrBefore(final long address)
     {
-        return indexOf(regions, address);
-    }
-
-    /** The index of the last region starting at or before {@code address} in {@code rs}, or -1. */
-    private static int indexOf(final Region[] rs, final long address)
-    {
-        int lo = 0;
-        int hi = rs.length - 1;
-        while (lo <= hi)
-        {
-            final int mid = (lo + hi) >>> 1;
-            if (rs[mid].start() <= address)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-        return hi;
+        return regions.lastStartingAtOrBefore(address);
     }
 
     /**
@@ -271,7 +262,7 @@ public final class RegionMap
     public boolean isFree(final long start, final long end)
     {
         final int i = firstEndingAfter(start);
-        return i == regions.length || regions[i].start() >= end;
+        return i == regions.size() || regions.get(i).start() >= end;
     }
 
     private long[] gapTree()
@@ -279,17 +270,21 @@ public final class RegionMap
         long[] tree = gapTree;
         if (tree == null)
         {
-            final int gaps = regions.length + 1;
+            final int gaps = regions.size() + 1;
             int base = 1;
             while (base < gaps)
             {
                 base <<= 1;
             }
             tree = new long[2 * base];
-            for (int g = 0; g < gaps; g++)
+            int g = 0;
+            long prevEnd = windowStart;
+            for (final Region r : regions.asList())
             {
-                tree[base + g] = gapEnd(g) - gapStart(g);
+                tree[base + g++] = r.start() - prevEnd; // gap g: before region g
+                prevEnd = r.end();
             }
+            tree[base + g] = windowEnd - prevEnd;
             for (int node = base - 1; node >= 1; node--)
             {
                 tree[node] = Math.max(tree[2 * node], tree[2 * node + 1]);
@@ -331,12 +326,7 @@ public final class RegionMap
 
     private long gapStart(final int g)
     {
-        return g == 0 ? windowStart : regions[g - 1].end();
-    }
-
-    private long gapEnd(final int g)
-    {
-        return g == regions.length ? windowEnd : regions[g].start();
+        return g == 0 ? windowStart : regions.get(g - 1).end();
     }
 
     /**

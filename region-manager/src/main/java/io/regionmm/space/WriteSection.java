@@ -884,9 +884,9 @@ public final class WriteSection implements AutoCloseable
 
     /**
      * A new map version being built: splices on a working list, one map built and published at commit, then the
-     * replaced regions are detached. The working list is the base version's array seen through a window: only the
-     * stretch the splices touch is copied (into {@code middle}), and the new array is built once, at commit, with
-     * two array copies around it; the writer's allocation per change is one array, not three.
+     * replaced regions are detached. The working list is the base version's list seen through a window: only the
+     * stretch the splices touch is copied (into {@code middle}), and at commit that stretch replaces the base's
+     * [lo, hi), which copies the chunks it touches, not the whole list.
      */
     private final class Change
     {
@@ -1012,14 +1012,7 @@ public final class WriteSection implements AutoCloseable
                     r.attachView(space.windowView(r.start(), r.length())); // published with the map below
                 }
             }
-            final Region[] next = new Region[size()];
-            base.copyRegions(0, next, 0, lo);
-            for (int k = 0; k < middle.size(); k++)
-            {
-                next[lo + k] = middle.get(k);
-            }
-            base.copyRegions(hi, next, lo + middle.size(), base.size() - hi);
-            space.publish(base.next(next, removed, added));
+            space.publish(base.replace(lo, hi, middle, removed, added));
             for (final Region r : removed)
             {
                 space.mm.detach(r);

@@ -27,7 +27,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Unmapping a region while another thread reads other regions: regionmm against the bare munmap, against the one
  * system call regionmm makes for it (a tombstone mapped over the range), and against closing a shared Arena that
- * holds a mapping (the JDK's way to unmap safely, which hand shakes with every thread). The {@code ...Unmap} and
+ * holds a mapping (the JDK's way to unmap safely, which hand shakes with every thread).
+ *
+ * <p>The kernel's cost of a call depends on the neighbours of the range (a VMA split or merged, a maple tree node
+ * rewritten), so each bare call is measured twice: on a lone one-page mapping ({@code bare...}), and on the last
+ * page of a mirror of the fixture's layout ({@code mirror...}: 64 pages of the same file with alternating
+ * protection, followed by a read-only anonymous reservation like regionmm's window), where the kernel does what it
+ * does for regionmm's unmap. The {@code ...Unmap} and
  * {@code ...Close} benchmarks time the unmap alone (the mapping is put back by a per-invocation setup, outside the
  * timing: these operations take microseconds, far above the setup's timestamp cost); the {@code ...Then...}
  * ones time a whole unmap + map cycle.
@@ -41,6 +47,8 @@ public class UnmapBenchmark
     Fixture fx;
     java.nio.file.Path arenaFile;
     long bareAddress;
+    long mirror;
+    long mirrorAt; // the mirror's page 63, which the mirror... benchmarks unmap
     private Thread reader;
     private volatile boolean stop;
     private volatile long sink;
@@ -56,6 +64,15 @@ public class UnmapBenchmark
         }
         bareAddress = Kernel.system().mmap(0, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED,
             fx.file.fd(), 0);
+        final Kernel k = Kernel.system();
+        mirror = k.mmap(0, 1L << 30, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE, -1, 0);
+        for (int i = 0; i < 64; i++)
+        {
+            final int prot = i % 2 == 0 ? Mman.PROT_READ : Mman.PROT_READ | Mman.PROT_WRITE; // as the fixture's
+            k.mmap(mirror + i * Fixture.PAGE, Fixture.PAGE, prot, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(),
+                i * Fixture.PAGE);
+        }
+        mirrorAt = mirror + 63 * Fixture.PAGE;
         reader = new Thread(() -> {
             long s = 0;
             int i = 0;
@@ -67,9 +84,9 @@ public class UnmapBenchmark
         }, "reader");
         reader.setDaemon(true);
         // The reader reads regions 0..62; the benchmarks unmap region 63 (and the arena variant its own mapping).
-        for (int k = 0; k < Fixture.ADDRESSES; k++)
+        for (int j = 0; j < Fixture.ADDRESSES; j++)
         {
-            fx.addresses[k] = fx.base + (fx.addresses[k] - fx.base) % (63 * Fixture.PAGE);
+            fx.addresses[j] = fx.base + (fx.addresses[j] - fx.base) % (63 * Fixture.PAGE);
         }
         reader.start();
     }
@@ -80,6 +97,7 @@ public class UnmapBenchmark
         stop = true;
         reader.join();
         Kernel.system().munmap(bareAddress, Fixture.PAGE);
+        Kernel.system().munmap(mirror, 1L << 30);
         fx.close();
     }
 
@@ -99,6 +117,25 @@ public class UnmapBenchmark
         k.munmap(bareAddress, Fixture.PAGE);
         bareAddress = k.mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED,
             fx.file.fd(), 0);
+    }
+
+    @Benchmark
+    public void mirrorMunmapThenMmap() throws Exception
+    {
+        final Kernel k = Kernel.system();
+        k.munmap(mirrorAt, Fixture.PAGE);
+        k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(),
+            63 * Fixture.PAGE);
+    }
+
+    @Benchmark
+    public void mirrorTombstoneThenMapFixed() throws Exception
+    {
+        final Kernel k = Kernel.system();
+        k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE |
+            Mman.MAP_FIXED, -1, 0);
+        k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(),
+            63 * Fixture.PAGE);
     }
 
     /** The same two system calls regionmm makes (tombstone over the region, file over the tombstone), bare. */
@@ -154,6 +191,18 @@ public class UnmapBenchmark
         }
     }
 
+    /** The mirror's page 63 mapped again before each invocation. */
+    @State(Scope.Thread)
+    public static class MirrorMapped
+    {
+        @Setup(Level.Invocation)
+        public void mapBack(final UnmapBenchmark b) throws Exception
+        {
+            Kernel.system().mmap(b.mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE,
+                Mman.MAP_SHARED | Mman.MAP_FIXED, b.fx.file.fd(), 63 * Fixture.PAGE);
+        }
+    }
+
     /** A shared arena holding a fresh mapping before each invocation. */
     @State(Scope.Thread)
     public static class ArenaMapped
@@ -188,6 +237,20 @@ public class UnmapBenchmark
     public void bareTombstone(final BareMapped mapped) throws Exception
     {
         Kernel.system().mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS |
+            Mman.MAP_NORESERVE | Mman.MAP_FIXED, -1, 0);
+    }
+
+    @Benchmark
+    public void mirrorMunmap(final MirrorMapped mapped) throws Exception
+    {
+        Kernel.system().munmap(mirrorAt, Fixture.PAGE);
+    }
+
+    /** The one system call regionmm's unmap makes, bare, where the kernel does the same work for it. */
+    @Benchmark
+    public void mirrorTombstone(final MirrorMapped mapped) throws Exception
+    {
+        Kernel.system().mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS |
             Mman.MAP_NORESERVE | Mman.MAP_FIXED, -1, 0);
     }
 
