@@ -57,8 +57,10 @@ public final class MmLock
      *              once: that is the batch release.
      *   lock log   per section (beyond the kernel): the address ranges of the regions the open section has
      *              write-locked or detached, append-only, up to LOG_CAPACITY of them; logState (a slot of the
-     *              log array, off seq's cache line) packs the section's seq with the number of entries (LOG_FULL:
-     *              it stopped logging, its readers use lockSeq instead).
+     *              log array, off seq's cache line) packs the seq of the section that last logged with its number
+     *              of entries (LOG_FULL: it stopped logging, its readers use lockSeq instead). A state of an
+     *              earlier section means the open one has logged nothing yet: opening a section writes nothing
+     *              here, so the line readers check is written only when there is something to log.
      *
      * Writer: beginWrite takes rw exclusively, then seq := seq + 1 (odd). Store-store fence after it: a reader
      *   that sees any store of the section (a new map, a region's lockSeq) must also see the odd seq, else a
@@ -86,7 +88,8 @@ public final class MmLock
      *   section sees a different seq.
      *
      * Per-region speculation (beyond the kernel): s = seq with acquire, any parity; look up r; r.lockSeq != s or
-     *   fall back; copy; loadLoadFence; valid iff seq == s and r.lockSeq != s. With s even this is the classic
+     *   fall back; copy; loadLoadFence; r.lockSeq; loadLoadFence; valid iff r.lockSeq != s and seq == s. Seq is
+     *   read last: only a later section can overwrite r.lockSeq, so an unchanged seq vouches for the lockSeq read. With s even this is the classic
      *   check (and a reader may skip r's lock word altogether). With s odd, a section is open: it changes memory
      *   only of regions it locked, locks last until the section ends, and lockSeq is stored before the change; so r
      *   unlocked at both ends of the same section was never changed during the copy. Readers of other regions keep
@@ -94,9 +97,11 @@ public final class MmLock
      *
      * Range speculation (beyond the kernel): per-region speculation without loading the region, for readers that
      *   found an address mapped and need no more of the region (its object is a cache miss in a large map). s =
-     *   seq with acquire; s even: as above. s odd: load logState with acquire; it must belong to section s and not
-     *   be full, and no entry [0, n) may overlap the range; copy; loadLoadFence; valid iff seq == s, logState still
-     *   of section s and not full, and no entry [n, n') overlaps. Sound because a writer logs a region (entry,
+     *   seq with acquire; s even: as above. s odd: load logState with acquire; n = its count if it is section s's,
+     *   0 if it is an earlier section's (s has logged nothing), refuse if it is full or a later section's; no entry
+     *   [0, n) may overlap the range; copy; loadLoadFence; logState again (n'), entries [n, n'); loadLoadFence;
+     *   valid iff n' is not full, no entry [n, n') overlaps, and seq == s, read last: entries are overwritten
+     *   only by a later section, so an unchanged seq after reading them says they were s's. Sound because a writer logs a region (entry,
      *   then a volatile store of logState) in writeLock/detach, before it changes anything, and every change of a
      *   region's memory comes after its writeLock; so a copy that overlapped a change sees the entry at the end,
      *   as a per-region reader sees lockSeq. A region born in section s is not logged until a writeLock: its
@@ -185,9 +190,8 @@ public final class MmLock
         // store-store: pairs with the loadLoadFence in speculateRetry and the acquire loads in tryStartRead; no
         // store of this section (map publication, lockSeq, the log) may become visible before the odd seq.
         VarHandle.storeStoreFence();
-        // An empty log of this section. A reader that still sees the previous section's state refuses it (the
-        // section in it is not its s): the reset needs no ordering of its own.
-        LOG.setRelease(log, LOG_STATE_AT, s << LOG_BITS);
+        // No log reset: the state still names an earlier section, which readers and appendToLog read as "nothing
+        // logged by this one yet". One store fewer to a line every speculating reader holds.
         return s;
     }
 
@@ -279,8 +283,9 @@ public final class MmLock
     /** Appends r's range to the section's log, before the writer changes anything of r. */
     private void appendToLog(final RegionLock r)
     {
-        final long state = (long)LOG.get(log, LOG_STATE_AT); // owner's read of its own store
-        final int n = (int)(state & LOG_FULL);
+        final long s = (long)SEQ.get(this); // owner's read of its own store
+        final long state = (long)LOG.get(log, LOG_STATE_AT); // likewise
+        final int n = loggedBy(state, s);
         if (n == LOG_FULL)
         {
             return;
@@ -293,7 +298,7 @@ public final class MmLock
         }
         if (n == LOG_CAPACITY)
         {
-            LOG.setVolatile(log, LOG_STATE_AT, state | LOG_FULL); // readers of this section use lockSeq from now on
+            LOG.setVolatile(log, LOG_STATE_AT, s << LOG_BITS | LOG_FULL); // its readers use lockSeq from now on
             return;
         }
         log[LOG_ENTRIES_AT + 2 * n] = start;
@@ -301,7 +306,7 @@ public final class MmLock
         // volatile, not just release: besides publishing the entry to a reader that counts it (pairs with the
         // acquire in speculateRange/speculateRetry), nothing the writer does next (the region's count, the system
         // call that changes its memory) may be ordered before this store.
-        LOG.setVolatile(log, LOG_STATE_AT, state + 1);
+        LOG.setVolatile(log, LOG_STATE_AT, s << LOG_BITS | (n + 1));
     }
 
     private void excludeReaders(final RegionLock r)
@@ -492,7 +497,14 @@ public final class MmLock
         // load-load: the copy's loads complete before these two (pairs with openSection's store-store fence and
         // with the writer's lockSeq store, which precedes every change it makes to the region's memory).
         VarHandle.loadLoadFence();
-        return (long)SEQ.getOpaque(this) != s || (long)LOCK_SEQ.getOpaque(r) == s;
+        final boolean locked = (long)LOCK_SEQ.getOpaque(r) == s;
+        RacePoint.SPECULATION_MID_VALIDATION.reach();
+        // load-load: seq is read after lockSeq. A later section stores its own number into lockSeq only after
+        // section s has ended; seq still s here means the lockSeq read was not such a store. (Read the other way
+        // round, seq could be s and lockSeq already overwritten by the next section that locks r, hiding that s
+        // locked it: possible for a region that stays in the map while its memory changes, e.g. DONTNEED.)
+        VarHandle.loadLoadFence();
+        return (long)SEQ.getOpaque(this) != s || locked;
     }
 
     /**
@@ -512,9 +524,8 @@ public final class MmLock
             return 0;
         }
         // acquire: pairs with log's release; the entries counted here are visible.
-        final long state = (long)LOG.getAcquire(log, LOG_STATE_AT);
-        final int n = (int)(state & LOG_FULL);
-        if (state >>> LOG_BITS != s || n == LOG_FULL || logOverlaps(start, end, 0, n))
+        final int n = loggedBy((long)LOG.getAcquire(log, LOG_STATE_AT), s);
+        if (n == LOG_FULL || logOverlaps(start, end, 0, n))
         {
             return -1;
         }
@@ -536,17 +547,29 @@ public final class MmLock
         // load-load: the copy's loads complete before these (pairs with openSection's store-store fence and with
         // log's release, which precedes every change the writer makes to a logged region's memory).
         VarHandle.loadLoadFence();
-        if ((long)SEQ.getOpaque(this) != s)
-        {
-            return true;
-        }
         if ((s & 1) == 0)
         {
-            return false;
+            return (long)SEQ.getOpaque(this) != s;
         }
-        final long state = (long)LOG.getAcquire(log, LOG_STATE_AT);
-        final int n = (int)(state & LOG_FULL);
-        return state >>> LOG_BITS != s || n == LOG_FULL || logOverlaps(start, end, token, n);
+        final int n = loggedBy((long)LOG.getAcquire(log, LOG_STATE_AT), s);
+        RacePoint.SPECULATION_MID_VALIDATION.reach();
+        final boolean locked = n == LOG_FULL || logOverlaps(start, end, token, n);
+        // load-load: seq is read after the entries. A later section writes its entries over these only after
+        // section s has ended; seq still s here means the entries read were s's. (Read before them, as it once
+        // was, seq could be s while a later section overwrote an entry between the state and the entry loads.)
+        VarHandle.loadLoadFence();
+        return (long)SEQ.getOpaque(this) != s || locked;
+    }
+
+    /**
+     * @return how many entries section s has logged according to {@code state}: its count when the state is s's,
+     *         0 when it is an earlier section's (s has logged nothing yet), LOG_FULL when s can no longer be
+     *         judged from the log (it gave up logging, or a later section has taken the log over).
+     */
+    private static int loggedBy(final long state, final long s)
+    {
+        final long owner = state >>> LOG_BITS;
+        return owner == s ? (int)(state & LOG_FULL) : owner < s ? 0 : (int)LOG_FULL;
     }
 
     private boolean logOverlaps(final long start, final long end, final int from, final int to)

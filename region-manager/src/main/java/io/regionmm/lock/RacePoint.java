@@ -14,6 +14,11 @@ public enum RacePoint
     READER_AFTER_INCREMENT,
     /** A speculative reader copied its data and is about to validate the sequence. */
     SPECULATION_BEFORE_VALIDATE,
+    /**
+     * A speculative reader, validating, has read the lock state (the region's lock word, or the lock log's state)
+     * and not yet what must be read after it (the log's entries, the sequence).
+     */
+    SPECULATION_MID_VALIDATION,
     /** A writer set the writer flag and is about to wait for readers to drain. */
     WRITER_WAITING_FOR_READERS;
 
