@@ -57,6 +57,9 @@ public class LookupBenchmark
     final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     private Thread writerThread;
     private volatile boolean stop;
+    // Writer rounds (four write sections each for writer=regions), read after join: the rate readers are up against.
+    private long writerRounds;
+    private long writerStartNanos;
 
     /** Each thread walks the address list from its own cursor. */
     @State(Scope.Thread)
@@ -90,6 +93,7 @@ public class LookupBenchmark
             };
             writerThread = new Thread(loop, "writer");
             writerThread.setDaemon(true);
+            writerStartNanos = System.nanoTime();
             writerThread.start();
         }
     }
@@ -114,6 +118,7 @@ public class LookupBenchmark
                 throw new IllegalStateException(ex);
             }
             baselineWrites(at);
+            writerRounds++;
         }
     }
 
@@ -135,6 +140,7 @@ public class LookupBenchmark
                 k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(), 0);
                 k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, tombstone | Mman.MAP_FIXED, -1, 0);
                 baselineWrites(fx.base + (regions + 2 + (i++ & 7)) * Fixture.PAGE);
+                writerRounds++;
             }
             k.munmap(at, 2 * Fixture.PAGE);
         }
@@ -169,6 +175,9 @@ public class LookupBenchmark
         if (writerThread != null)
         {
             writerThread.join();
+            final double seconds = (System.nanoTime() - writerStartNanos) / 1e9;
+            System.out.printf("writer=%s, regions=%d: %.0f rounds/s over the trial%n", writer, regions,
+                writerRounds / seconds);
         }
         fx.close();
     }
