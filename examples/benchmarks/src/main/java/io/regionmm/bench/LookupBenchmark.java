@@ -42,7 +42,11 @@ public class LookupBenchmark
     @Param({"10", "1000", "20000"})
     public int regions;
 
-    /** none, syscalls (the control: the same system calls outside the space) or regions (changes the space). */
+    /**
+     * none, syscalls (the control: the same system calls outside the space), regions (changes the space), or held
+     * (a write section held open for the whole trial, which locked one region no reader reads: readers take the
+     * paths that run while a writer works, and nothing else changes, so no line moves between cores).
+     */
     @Param({"none"})
     public String writer;
 
@@ -89,7 +93,8 @@ public class LookupBenchmark
             {
                 case "regions" -> this::splitAndMerge;
                 case "syscalls" -> this::sameSystemCalls;
-                default -> throw new IllegalArgumentException("writer=" + writer + ": none, syscalls or regions");
+                case "held" -> this::holdASection;
+                default -> throw new IllegalArgumentException("writer=" + writer + ": none, syscalls, regions or held");
             };
             writerThread = new Thread(loop, "writer");
             writerThread.setDaemon(true);
@@ -119,6 +124,28 @@ public class LookupBenchmark
             }
             baselineWrites(at);
             writerRounds++;
+        }
+    }
+
+    private void holdASection()
+    {
+        try
+        {
+            final long far = fx.base + (regions + 4) * Fixture.PAGE;
+            fx.space.map(fx.file, 0, Fixture.PAGE, io.regionmm.region.Protection.READ,
+                io.regionmm.region.Sharing.SHARED, io.regionmm.space.MapOptions.DEFAULT.at(far));
+            try (var w = fx.space.beginWrite())
+            {
+                w.protect(far, Fixture.PAGE, io.regionmm.region.Protection.READ_WRITE); // locks (and logs) it
+                while (!stop)
+                {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+            }
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
         }
     }
 
