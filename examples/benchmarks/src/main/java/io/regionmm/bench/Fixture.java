@@ -70,6 +70,14 @@ final class Fixture implements AutoCloseable
         }
     }
 
+    /** The one system call regionmm's unmap makes, bare: a read-only anonymous page over {@code at}. */
+    static void tombstone(final long at) throws io.regionmm.kernel.KernelException
+    {
+        io.regionmm.kernel.Kernel.system().mmap(at, PAGE, io.regionmm.kernel.Mman.PROT_READ,
+            io.regionmm.kernel.Mman.MAP_PRIVATE | io.regionmm.kernel.Mman.MAP_ANONYMOUS |
+            io.regionmm.kernel.Mman.MAP_NORESERVE | io.regionmm.kernel.Mman.MAP_FIXED, -1, 0);
+    }
+
     Region regionAt(final int i)
     {
         return space.snapshot().get(i);

@@ -132,8 +132,7 @@ public class UnmapBenchmark
     public void mirrorTombstoneThenMapFixed() throws Exception
     {
         final Kernel k = Kernel.system();
-        k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE |
-            Mman.MAP_FIXED, -1, 0);
+        Fixture.tombstone(mirrorAt);
         k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(),
             63 * Fixture.PAGE);
     }
@@ -143,8 +142,7 @@ public class UnmapBenchmark
     public void bareTombstoneThenMapFixed() throws Exception
     {
         final Kernel k = Kernel.system();
-        k.mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE |
-            Mman.MAP_FIXED, -1, 0);
+        Fixture.tombstone(bareAddress);
         k.mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED,
             fx.file.fd(), 0);
     }
@@ -236,8 +234,7 @@ public class UnmapBenchmark
     @Benchmark
     public void bareTombstone(final BareMapped mapped) throws Exception
     {
-        Kernel.system().mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS |
-            Mman.MAP_NORESERVE | Mman.MAP_FIXED, -1, 0);
+        Fixture.tombstone(bareAddress);
     }
 
     @Benchmark
@@ -250,8 +247,7 @@ public class UnmapBenchmark
     @Benchmark
     public void mirrorTombstone(final MirrorMapped mapped) throws Exception
     {
-        Kernel.system().mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS |
-            Mman.MAP_NORESERVE | Mman.MAP_FIXED, -1, 0);
+        Fixture.tombstone(mirrorAt);
     }
 
     @Benchmark

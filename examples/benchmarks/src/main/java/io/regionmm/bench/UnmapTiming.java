@@ -76,8 +76,7 @@ public final class UnmapTiming
                     fx.space.map(fx.file, last * page, page, lastProtection, Sharing.SHARED,
                         MapOptions.DEFAULT.at(at));
                     final long t2 = System.nanoTime();
-                    k.mmap(mirrorAt, page, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS |
-                        Mman.MAP_NORESERVE | Mman.MAP_FIXED, -1, 0);
+                    Fixture.tombstone(mirrorAt);
                     final long t3 = System.nanoTime();
                     k.mmap(mirrorAt, page, lastProt, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(), last * page);
                     ours += t1 - t0;
