@@ -89,11 +89,11 @@ public final class MmLock
      *
      * Per-region speculation (beyond the kernel): s = seq with acquire, any parity; look up r; r.lockSeq != s or
      *   fall back; copy; loadLoadFence; r.lockSeq; loadLoadFence; valid iff r.lockSeq != s and seq == s. Seq is
-     *   read last: only a later section can overwrite r.lockSeq, so an unchanged seq vouches for the lockSeq read. With s even this is the classic
-     *   check (and a reader may skip r's lock word altogether). With s odd, a section is open: it changes memory
-     *   only of regions it locked, locks last until the section ends, and lockSeq is stored before the change; so r
-     *   unlocked at both ends of the same section was never changed during the copy. Readers of other regions keep
-     *   their fast path while a writer works.
+     *   read last: only a later section can overwrite r.lockSeq, so an unchanged seq vouches for the lockSeq read.
+     *   With s even this is the classic check (and a reader may skip r's lock word altogether). With s odd, a
+     *   section is open: it changes memory only of regions it locked, locks last until the section ends, and
+     *   lockSeq is stored before the change; so r unlocked at both ends of the same section was never changed
+     *   during the copy. Readers of other regions keep their fast path while a writer works.
      *
      * Range speculation (beyond the kernel): per-region speculation without loading the region, for readers that
      *   found an address mapped and need no more of the region (its object is a cache miss in a large map). s =
@@ -101,10 +101,10 @@ public final class MmLock
      *   0 if it is an earlier section's (s has logged nothing), refuse if it is full or a later section's; no entry
      *   [0, n) may overlap the range; copy; loadLoadFence; logState again (n'), entries [n, n'); loadLoadFence;
      *   valid iff n' is not full, no entry [n, n') overlaps, and seq == s, read last: entries are overwritten
-     *   only by a later section, so an unchanged seq after reading them says they were s's. Sound because a writer logs a region (entry,
-     *   then a volatile store of logState) in writeLock/detach, before it changes anything, and every change of a
-     *   region's memory comes after its writeLock; so a copy that overlapped a change sees the entry at the end,
-     *   as a per-region reader sees lockSeq. A region born in section s is not logged until a writeLock: its
+     *   only by a later section, so an unchanged seq after reading them says they were s's. Sound because a
+     *   writer logs a region (entry, then a volatile store of logState) in writeLock/detach, before it changes
+     *   anything, and every change of a region's memory comes after its writeLock; so a copy that overlapped a
+     *   change sees the entry at the end, as a per-region reader sees lockSeq. A region born in section s is not logged until a writeLock: its
      *   memory was set up before the map that holds it was published, and a reader of an older map finds its
      *   address unmapped or covered by a logged region it replaced (a merge replaces without changing memory).
      *

@@ -17,7 +17,7 @@ import java.util.List;
  * regions in address order, a {@link RegionList} of chunks: index-based access, binary search, and a max-gap tree
  * for free-range search in O(log n), built on first use.
  *
- * <p>A change ({@link #replace}) copies the chunks it touches plus the chunk lists (8 bytes per 128 regions), and
+ * <p>A change ({@link #replace}) copies the chunks it touches plus the chunk lists (8 bytes per chunk of 64-128), and
  * O(levels) index nodes per changed region end; it no longer copies the whole sorted array.
  */
 public final class RegionMap
