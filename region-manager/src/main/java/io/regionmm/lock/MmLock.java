@@ -104,9 +104,10 @@ public final class MmLock
      *   only by a later section, so an unchanged seq after reading them says they were s's. Sound because a
      *   writer logs a region (entry, then a volatile store of logState) in writeLock/detach, before it changes
      *   anything, and every change of a region's memory comes after its writeLock; so a copy that overlapped a
-     *   change sees the entry at the end, as a per-region reader sees lockSeq. A region born in section s is not logged until a writeLock: its
-     *   memory was set up before the map that holds it was published, and a reader of an older map finds its
-     *   address unmapped or covered by a logged region it replaced (a merge replaces without changing memory).
+     *   change sees the entry at the end, as a per-region reader sees lockSeq. A region born in section s is not
+     *   logged until a writeLock: its memory was set up before the map that holds it was published, and a reader
+     *   of an older map finds its address unmapped or covered by a logged region it replaced (a merge replaces
+     *   without changing memory).
      *
      * Regions are never recycled (a removed region is garbage, collected when no reader refers to it), so the
      * kernel's SLAB_TYPESAFE_BY_RCU hazard of a freed object reused for another mm cannot arise here.
