@@ -18,7 +18,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <li>Speculative: {@link #speculateTryBegin()} / {@link #speculateRetry(long)} around a lock-free lookup and a
  *     copy (the whole map), or {@link #speculateBegin()} / {@link #speculateRegion} /
  *     {@link #speculateRetry(RegionLock, long)} for one region, or {@link #speculateBegin()} /
- *     {@link #speculateRange} / {@link #speculateRetry(long, long, long, int)} for an address range without loading
+ *     {@link #speculateRetry(long, long, long)} for an address range without loading
  *     its region; the last two also work while a writer is active. Nothing read may be acted on before the retry
  *     check says the copy is valid.</li>
  * <li>Per-region: {@link #tryStartRead(RegionLock)} / {@link #endRead(RegionLock)} pin one region; while pinned
@@ -97,11 +97,11 @@ public final class MmLock
      *
      * Range speculation (beyond the kernel): per-region speculation without loading the region, for readers that
      *   found an address mapped and need no more of the region (its object is a cache miss in a large map). s =
-     *   seq with acquire; s even: as above. s odd: load logState with acquire; n = its count if it is section s's,
-     *   0 if it is an earlier section's (s has logged nothing), refuse if it is full or a later section's; no entry
-     *   [0, n) may overlap the range; copy; loadLoadFence; logState again (n'), entries [n, n'); loadLoadFence;
-     *   valid iff n' is not full, no entry [n, n') overlaps, and seq == s, read last: entries are overwritten
-     *   only by a later section, so an unchanged seq after reading them says they were s's. Sound because a
+     *   seq with acquire; s even: as above. s odd: copy; loadLoadFence; load logState with acquire: n = its count
+     *   if it is section s's, 0 if it is an earlier section's (s has logged nothing), refuse if it is full or a
+     *   later section's; entries [0, n); loadLoadFence; valid iff no entry overlaps the range and seq == s, read
+     *   last: entries are overwritten only by a later section, so an unchanged seq after reading them says they
+     *   were s's. Nothing is checked before the copy: every entry s logged, before or during it, is checked after. Sound because a
      *   writer logs a region (entry, then a volatile store of logState) in writeLock/detach, before it changes
      *   anything, and every change of a region's memory comes after its writeLock; so a copy that overlapped a
      *   change sees the entry at the end, as a per-region reader sees lockSeq. A region born in section s is not
@@ -305,7 +305,7 @@ public final class MmLock
         log[LOG_ENTRIES_AT + 2 * n] = start;
         log[LOG_ENTRIES_AT + 2 * n + 1] = end;
         // volatile, not just release: besides publishing the entry to a reader that counts it (pairs with the
-        // acquire in speculateRange/speculateRetry), nothing the writer does next (the region's count, the system
+        // acquire in speculateRetry), nothing the writer does next (the region's count, the system
         // call that changes its memory) may be ordered before this store.
         LOG.setVolatile(log, LOG_STATE_AT, s << LOG_BITS | (n + 1));
     }
@@ -509,40 +509,18 @@ public final class MmLock
     }
 
     /**
-     * Checks an address range for speculation without its region: call after {@link #speculateBegin()} and a lookup
-     * that found the range mapped (in one region).
+     * Ends a range speculation: a copy of [start, end) made after {@link #speculateBegin()} and a lookup that found
+     * the range mapped (in one region), without loading the region. While a section is open the copy is checked
+     * against every range the section has logged; nothing is looked at before the copy (an early look at the log
+     * cost each read a third of its time at 10 regions, for the rare reader of a region being changed, which now
+     * finds out after its copy instead).
      *
      * @param start first address.
      * @param end   end of the range.
      * @param s     the value from {@link #speculateBegin()}.
-     * @return a token for {@link #speculateRetry(long, long, long, int)}, or -1 when the open section has locked
-     *         the range or cannot tell (then use the per-region path).
+     * @return true when the copy must be discarded (then use the per-region path).
      */
-    public int speculateRange(final long start, final long end, final long s)
-    {
-        if ((s & 1) == 0)
-        {
-            return 0;
-        }
-        // acquire: pairs with log's release; the entries counted here are visible.
-        final int n = loggedBy((long)LOG.getAcquire(log, LOG_STATE_AT), s);
-        if (n == LOG_FULL || logOverlaps(start, end, 0, n))
-        {
-            return -1;
-        }
-        return n;
-    }
-
-    /**
-     * Ends a range speculation.
-     *
-     * @param start first address.
-     * @param end   end of the range.
-     * @param s     the value from {@link #speculateBegin()}.
-     * @param token the value from {@link #speculateRange}.
-     * @return true when the copy must be discarded.
-     */
-    public boolean speculateRetry(final long start, final long end, final long s, final int token)
+    public boolean speculateRetry(final long start, final long end, final long s)
     {
         RacePoint.SPECULATION_BEFORE_VALIDATE.reach();
         // load-load: the copy's loads complete before these (pairs with openSection's store-store fence and with
@@ -554,7 +532,7 @@ public final class MmLock
         }
         final int n = loggedBy((long)LOG.getAcquire(log, LOG_STATE_AT), s);
         RacePoint.SPECULATION_MID_VALIDATION.reach();
-        final boolean locked = n == LOG_FULL || logOverlaps(start, end, token, n);
+        final boolean locked = n == LOG_FULL || logOverlaps(start, end, n);
         // load-load: seq is read after the entries. A later section writes its entries over these only after
         // section s has ended; seq still s here means the entries read were s's. (Read before them, as it once
         // was, seq could be s while a later section overwrote an entry between the state and the entry loads.)
@@ -573,10 +551,10 @@ public final class MmLock
         return owner == s ? (int)(state & LOG_FULL) : owner < s ? 0 : (int)LOG_FULL;
     }
 
-    private boolean logOverlaps(final long start, final long end, final int from, final int to)
+    private boolean logOverlaps(final long start, final long end, final int n)
     {
         final long[] entries = log;
-        for (int i = LOG_ENTRIES_AT + 2 * from; i < LOG_ENTRIES_AT + 2 * to; i += 2)
+        for (int i = LOG_ENTRIES_AT; i < LOG_ENTRIES_AT + 2 * n; i += 2)
         {
             if (entries[i] < end && start < entries[i + 1])
             {

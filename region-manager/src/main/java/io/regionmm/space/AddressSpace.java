@@ -584,16 +584,12 @@ public final class AddressSpace implements AutoCloseable
         final RegionMap m = snapshot();
         if (((address - base) & (page - 1)) <= page - Long.BYTES && m.isMapped(address))
         {
-            final int token = mm.speculateRange(address, address + Long.BYTES, s);
-            if (token >= 0)
+            final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
+            if (!mm.speculateRetry(address, address + Long.BYTES, s))
             {
-                final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
-                if (!mm.speculateRetry(address, address + Long.BYTES, s, token))
-                {
-                    return v;
-                }
-                speculationRetries.increment();
+                return v;
             }
+            speculationRetries.increment();
         }
         return readVia(address, LONG_AT, true, 0);
     }
