@@ -40,7 +40,7 @@ final class RegionList
      */
     static RegionList of(final Region[] sorted)
     {
-        return EMPTY.replace(0, 0, sorted, 0, sorted.length);
+        return EMPTY.replace(0, 0, sorted);
     }
 
     int size()
@@ -131,17 +131,17 @@ final class RegionList
      */
     RegionList replace(final int lo, final int hi, final List<Region> middle)
     {
-        return replace(lo, hi, middle.toArray(new Region[0]), 0, middle.size());
+        return replace(lo, hi, middle.toArray(new Region[0]));
     }
 
-    private RegionList replace(final int lo, final int hi, final Region[] middle, final int mFrom, final int mTo)
+    private RegionList replace(final int lo, final int hi, final Region[] middle)
     {
         final int size = size();
         if (lo < 0 || hi < lo || hi > size)
         {
             throw new IndexOutOfBoundsException("replace [" + lo + ", " + hi + ") of " + size);
         }
-        final int m = mTo - mFrom;
+        final int m = middle.length;
         // The chunks the stretch touches: [cA, cB], holding regions [from, to). Empty list: none.
         int cA = chunks.length == 0 ? 0 : chunkOf(Math.min(lo, size - 1));
         int cB = chunks.length == 0 ? -1 : Math.max(cA, hi > lo ? chunkOf(hi - 1) : cA);
@@ -165,7 +165,7 @@ final class RegionList
         }
         final Region[] all = new Region[t];
         int at = copyOut(from, lo, all, 0);
-        System.arraycopy(middle, mFrom, all, at, m);
+        System.arraycopy(middle, 0, all, at, m);
         copyOut(hi, to, all, at + m);
         final int pieces = (t + CHUNK - 1) / CHUNK;
         final int kept = chunks.length - (cB - cA + 1);
