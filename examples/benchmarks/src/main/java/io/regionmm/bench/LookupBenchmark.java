@@ -43,12 +43,20 @@ public class LookupBenchmark
     public int regions;
 
     /**
-     * none, syscalls (the control: the same system calls outside the space), regions (changes the space), or held
+     * none, syscalls (the control: the same system calls outside the space), regions (changes the space), sections
+     * (empty write sections: the floor of any seqlock writer), or held
      * (a write section held open for the whole trial, which locked one region no reader reads: readers take the
      * paths that run while a writer works, and nothing else changes, so no line moves between cores).
      */
     @Param({"none"})
     public String writer;
+
+    /**
+     * Writer rounds per second to aim for (0: back to back, as fast as the writer goes). A database remaps far less
+     * often than a writer that does nothing else; this shows how what readers keep depends on the writer's rate.
+     */
+    @Param({"0"})
+    public long writerRate;
 
     private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
     private static final int COUNT_STRIDE = 16; // one 64-byte line per region, as a region object has its own
@@ -94,7 +102,9 @@ public class LookupBenchmark
                 case "regions" -> this::splitAndMerge;
                 case "syscalls" -> this::sameSystemCalls;
                 case "held" -> this::holdASection;
-                default -> throw new IllegalArgumentException("writer=" + writer + ": none, syscalls, regions or held");
+                case "sections" -> this::emptySections;
+                default -> throw new IllegalArgumentException("writer=" + writer +
+                    ": none, syscalls, regions, sections or held");
             };
             writerThread = new Thread(loop, "writer");
             writerThread.setDaemon(true);
@@ -124,6 +134,42 @@ public class LookupBenchmark
             }
             baselineWrites(at);
             writerRounds++;
+            pace();
+        }
+    }
+
+    /**
+     * Write sections with nothing in them, back to back (or paced): the sequence count's cache line moving twice per
+     * section is all any seqlock writer makes its readers pay; one round is four sections, as in splitAndMerge.
+     */
+    private void emptySections()
+    {
+        while (!stop)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                fx.space.mmLock().beginWrite();
+                fx.space.mmLock().endWrite();
+            }
+            writerRounds++;
+            pace();
+        }
+    }
+
+    /**
+     * Waits, when a rate is set, until the next round is due. Spins, never parks: a parked writer woken by a timer may
+     * be run on the reader's core for a moment (two cores here), which would charge the scheduler to the protocol.
+     */
+    private void pace()
+    {
+        if (writerRate == 0)
+        {
+            return;
+        }
+        final long due = writerStartNanos + (long)(writerRounds * (1e9 / writerRate));
+        while (System.nanoTime() < due)
+        {
+            Thread.onSpinWait();
         }
     }
 
@@ -168,6 +214,7 @@ public class LookupBenchmark
                 k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, tombstone | Mman.MAP_FIXED, -1, 0);
                 baselineWrites(fx.base + (regions + 2 + (i++ & 7)) * Fixture.PAGE);
                 writerRounds++;
+                pace();
             }
             k.munmap(at, 2 * Fixture.PAGE);
         }
