@@ -14,7 +14,9 @@ import java.util.List;
  *
  * <p>A node has 256 entries. An inner node ({@code Object[]}) holds children, or a region that covers the child's
  * whole range (a "huge" entry, like a PMD mapping: large regions cost one entry per level, not one per granule),
- * or null. A leaf ({@code Region[]}) holds the region of each granule, or null. A lookup ({@link #slot}) is one
+ * or null. A leaf ({@code Region[]}) holds the region of each granule, or null. A node's array ends where its
+ * entries do (entries past its length are null): regions mostly fill a window from its start, so the node a change
+ * copies (the top, the last leaf) is mostly shorter than 256 entries, and copies are what a writer pays for. A lookup ({@link #slot}) is one
  * indexed load per level and never touches a region object, so a reader that only needs to know whether an address
  * is mapped stays clear of the cache miss that a region object costs in a large map.
  *
@@ -136,15 +138,19 @@ final class PageIndex
         while (true)
         {
             // Exact class checks: the JIT compiles each to one compare of the node's class word (a node is hot).
+            // The length checks replace the array's own range checks (the index is never negative).
             if (e instanceof Region[] leaf)
             {
-                return leaf[(int)(off >>> GRANULE_SHIFT) & MASK]; // statically a Region: no cast, no load of it
+                final int i = (int)(off >>> GRANULE_SHIFT) & MASK;
+                return i < leaf.length ? leaf[i] : null; // statically a Region: no cast, no load of it
             }
             if (e == null || e.getClass() != Object[].class)
             {
                 return e; // nothing, or a huge entry
             }
-            e = ((Object[])e)[(int)(off >>> shift) & MASK];
+            final Object[] node = (Object[])e;
+            final int i = (int)(off >>> shift) & MASK;
+            e = i < node.length ? node[i] : null;
             shift -= BITS;
         }
     }
@@ -201,8 +207,9 @@ final class PageIndex
         {
             final int parentShift = shift + BITS;
             final long parentSpan = 1L << (parentShift + BITS);
-            final Object[] parent = new Object[FANOUT];
-            parent[(int)((start >>> parentShift) & MASK)] = e;
+            final int at = (int)((start >>> parentShift) & MASK);
+            final Object[] parent = new Object[at + 1];
+            parent[at] = e;
             fresh.add(parent);
             e = parent;
             shift = parentShift;
@@ -227,16 +234,27 @@ final class PageIndex
             return value; // the whole node's range: one entry above (or the root itself)
         }
         final boolean leaf = shift == GRANULE_SHIFT;
-        final Object[] node;
+        final long child = 1L << shift;
+        final int first = (int)((Math.max(from, nodeStart) - nodeStart) >>> shift);
+        final int last = (int)((Math.min(to, nodeStart + span) - 1 - nodeStart) >>> shift);
+        // Entries past a node's length are null: clearing them is nothing to do, setting them needs the length.
+        final int needed = value != null ? last + 1 : 0;
+        Object[] node;
         if (entry instanceof Object[] old && isFresh(old, fresh))
         {
             node = old;
+            if (node.length < needed)
+            {
+                node = Arrays.copyOf(node, needed); // grown: the longer copy takes the shorter one's place
+                fresh.set(fresh.indexOf(old), node);
+            }
         }
         else
         {
             if (entry instanceof Object[] old)
             {
-                node = old.clone(); // a Region[] leaf clones as a Region[]
+                // A copy as long as the old entries it keeps or the new ones need (a Region[] copies as a Region[]).
+                node = Arrays.copyOf(old, Math.max(needed, endOfEntries(old)));
             }
             else
             {
@@ -245,13 +263,14 @@ final class PageIndex
                 {
                     Arrays.fill(node, entry); // break up a huge entry
                 }
+                else if (needed > 0)
+                {
+                    node = Arrays.copyOf(node, needed);
+                }
             }
             fresh.add(node);
         }
-        final long child = 1L << shift;
-        final int first = (int)((Math.max(from, nodeStart) - nodeStart) >>> shift);
-        final int last = (int)((Math.min(to, nodeStart + span) - 1 - nodeStart) >>> shift);
-        for (int i = first; i <= last; i++)
+        for (int i = first; i <= Math.min(last, node.length - 1); i++)
         {
             final long childStart = nodeStart + i * child;
             if (from <= childStart && to >= childStart + child)
@@ -268,11 +287,11 @@ final class PageIndex
             }
         }
         // A node whose entries are all one region (or all empty) folds into one entry above: merges and unmaps
-        // give memory back, and the next lookup is shorter.
-        final Object e0 = node[0];
-        if (e0 == null || e0 instanceof Region)
+        // give memory back, and the next lookup is shorter. A short node has null entries past its end.
+        final Object e0 = node.length == 0 ? null : node[0];
+        if (e0 == null || (e0 instanceof Region && node.length == FANOUT))
         {
-            for (int i = 1; i < FANOUT; i++)
+            for (int i = 1; i < node.length; i++)
             {
                 if (node[i] != e0)
                 {
@@ -282,6 +301,17 @@ final class PageIndex
             return e0;
         }
         return node;
+    }
+
+    /** @return one past the last non-null entry of a node. */
+    private static int endOfEntries(final Object[] node)
+    {
+        int n = node.length;
+        while (n > 0 && node[n - 1] == null)
+        {
+            n--;
+        }
+        return n;
     }
 
     private static boolean isFresh(final Object[] node, final List<Object[]> fresh)
@@ -297,19 +327,21 @@ final class PageIndex
     }
 
     /**
-     * For tests: how many nodes of this version are not nodes of {@code older} (what a change copied).
+     * For tests: how many nodes of this version are not nodes of {@code older} (what a change copied), or how many
+     * entries those nodes have.
      *
-     * @param older an earlier version.
+     * @param older   an earlier version.
+     * @param entries count entries instead of nodes.
      * @return the count.
      */
-    int nodesNotIn(final PageIndex older)
+    int nodesNotIn(final PageIndex older, final boolean entries)
     {
         final java.util.Set<Object> old = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         collect(older.top, old);
         final java.util.Set<Object> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         collect(top, mine);
         mine.removeAll(old);
-        return mine.size();
+        return entries ? mine.stream().mapToInt(n -> ((Object[])n).length).sum() : mine.size();
     }
 
     private static void collect(final Object e, final java.util.Set<Object> into)

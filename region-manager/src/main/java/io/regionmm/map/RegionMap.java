@@ -338,6 +338,17 @@ public final class RegionMap
      */
     public int indexNodesNotIn(final RegionMap older)
     {
-        return index.nodesNotIn(older.index);
+        return index.nodesNotIn(older.index, false);
+    }
+
+    /**
+     * For tests and diagnostics: the entries of those nodes (their arrays' lengths, summed): what the change wrote.
+     *
+     * @param older an earlier version of the same map.
+     * @return the count.
+     */
+    public int indexEntriesNotIn(final RegionMap older)
+    {
+        return index.nodesNotIn(older.index, true);
     }
 }

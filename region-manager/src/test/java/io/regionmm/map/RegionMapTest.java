@@ -198,6 +198,9 @@ class RegionMapTest
         final RegionMap changed = map.next(next, List.of(rs[5_000]), List.of(moved));
         assertEquals(3, changed.indexNodesNotIn(map), "the middle node both ends share and a leaf for each, each " +
             "copied once per change; the root above them is not kept (every region sits under one of its entries)");
+        // A node ends where its entries do: the top's 79 (one per MiB), the middle leaf's 256, the last leaf up to
+        // the moved region's page 20 010 - 78 * 256 = 42.
+        assertEquals(79 + 256 + 43, changed.indexEntriesNotIn(map), "the copies are as long as their entries");
         assertSame(null, changed.find(rs[5_000].start()));
         assertSame(moved, changed.find(moved.start()));
         // A 1 GiB region aligned on 256 MiB takes four entries at the top, no leaves.
