@@ -22,8 +22,8 @@ import java.util.List;
  *
  * <p>Cost: lookups are O(levels), 3 for a 64 GiB window, fewer when every region sits under one entry (the tree is
  * kept from that "top" entry down). A change of a region costs one node copy per level below the top at its two
- * ends plus one entry per covered granule or huge range: a space whose regions fit in 1 MiB copies a single 1 KiB
- * leaf per change. Copies are what a writer pays most for here (fresh memory, about 90 ns per KiB on the build
+ * ends plus one entry per covered granule or huge range: a space whose regions fit in 1 MiB copies a single leaf
+ * per change, of 1 KiB at most (4 bytes per entry up to its last). Copies are what a writer pays most for here (fresh memory, about 90 ns per KiB on the build
  * machine), so the top saves an unmap of a small space two thirds of its map update. Memory: about 4 bytes per
  * granule of mapped leaves, so one leaf (1 KiB) per touched 1 MiB of window; sparse layouts of tiny regions pay up
  * to a leaf per region, as sparse mappings pay a page-table page per 2 MiB in the kernel.
