@@ -15,18 +15,19 @@ import java.util.List;
  * <p>A node has 256 entries. An inner node ({@code Object[]}) holds children, or a region that covers the child's
  * whole range (a "huge" entry, like a PMD mapping: large regions cost one entry per level, not one per granule),
  * or null. A leaf ({@code Region[]}) holds the region of each granule, or null. A node's array ends where its
- * entries do (entries past its length are null): regions mostly fill a window from its start, so the node a change
- * copies (the top, the last leaf) is mostly shorter than 256 entries, and copies are what a writer pays for. A lookup ({@link #slot}) is one
+ * entries do (entries past its length are null): regions mostly fill a window from its start, so the nodes a
+ * change copies (the top, the last leaf) are mostly shorter than 256 entries. A lookup ({@link #slot}) is one
  * indexed load per level and never touches a region object, so a reader that only needs to know whether an address
  * is mapped stays clear of the cache miss that a region object costs in a large map.
  *
  * <p>Cost: lookups are O(levels), 3 for a 64 GiB window, fewer when every region sits under one entry (the tree is
  * kept from that "top" entry down). A change of a region costs one node copy per level below the top at its two
  * ends plus one entry per covered granule or huge range: a space whose regions fit in 1 MiB copies a single leaf
- * per change, of 1 KiB at most (4 bytes per entry up to its last). Copies are what a writer pays most for here (fresh memory, about 90 ns per KiB on the build
- * machine), so the top saves an unmap of a small space two thirds of its map update. Memory: about 4 bytes per
- * granule of mapped leaves, so one leaf (1 KiB) per touched 1 MiB of window; sparse layouts of tiny regions pay up
- * to a leaf per region, as sparse mappings pay a page-table page per 2 MiB in the kernel.
+ * per change, of 1 KiB at most (4 bytes per entry up to its last). Copies are what a writer pays most for here
+ * (fresh memory, about 90 ns per KiB on the build machine), so the top saves an unmap of a small space two thirds
+ * of its map update. Memory: about 4 bytes per granule of mapped leaves, so one leaf (1 KiB) per touched 1 MiB of
+ * window; sparse layouts of tiny regions pay up to a leaf per region, as sparse mappings pay a page-table page per
+ * 2 MiB in the kernel.
  */
 final class PageIndex
 {
@@ -256,17 +257,14 @@ final class PageIndex
                 // A copy as long as the old entries it keeps or the new ones need (a Region[] copies as a Region[]).
                 node = Arrays.copyOf(old, Math.max(needed, endOfEntries(old)));
             }
-            else
+            else if (entry != null)
             {
                 node = leaf ? new Region[FANOUT] : new Object[FANOUT];
-                if (entry != null)
-                {
-                    Arrays.fill(node, entry); // break up a huge entry
-                }
-                else if (needed > 0)
-                {
-                    node = Arrays.copyOf(node, needed);
-                }
+                Arrays.fill(node, entry); // break up a huge entry
+            }
+            else
+            {
+                node = leaf ? new Region[needed] : new Object[needed];
             }
             fresh.add(node);
         }
