@@ -17,7 +17,10 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The README's example ("Reading and writing from many threads"), line for line, with what it promises checked. */
+/**
+ * The README's example ("Reading and writing from many threads"), line for line but one (kept: the lease's writable
+ * segment, to check it dies with the lease), with what it promises checked.
+ */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ReadmeExampleTest
 {
@@ -41,7 +44,7 @@ class ReadmeExampleTest
             try (Lease lease = space.lease(a + 4096)) // pins the region: no unmap, move, shrink or protect meanwhile
             {
                 lease.writableSegment().set(ValueLayout.JAVA_LONG, 4096, 42); // index 0 is the region's start
-                stale = lease.writableSegment();
+                stale = lease.writableSegment(); // not in the README
             }
             long v = space.readLong(a + 4096); // speculative; falls back to a pin, then to the shared lock
             try (WriteSection w = space.beginWrite()) // one section, many changes: readers of other regions go on
