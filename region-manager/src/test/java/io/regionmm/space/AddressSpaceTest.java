@@ -518,6 +518,49 @@ class AddressSpaceTest
     }
 
     @Test
+    void aRangeLeaseWritesAcrossItsRegionsOnlyWhileOpenAndOnlyWhenAllAreWritable() throws Exception
+    {
+        final long a = space.map(f1, 0, 2 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
+        space.map(f2, 0, 2 * PAGE, Protection.READ_WRITE, Sharing.SHARED, MapOptions.DEFAULT.at(a + 2 * PAGE));
+        space.map(f2, 2 * PAGE, PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a + 4 * PAGE));
+        final MemorySegment w;
+        try (RangeLease lease = space.leaseRange(a + PAGE, 2 * PAGE))
+        {
+            w = lease.writableSegment();
+            assertEquals(2 * PAGE, w.byteSize());
+            // A record straddling the two regions (two files): its bytes land in both.
+            w.set(ValueLayout.JAVA_LONG_UNALIGNED, PAGE - 4, 0x1122334455667788L);
+            assertEquals(0x1122334455667788L, lease.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, PAGE - 4));
+            final AtomicReference<Throwable> elsewhere = new AtomicReference<>();
+            final Thread other = new Thread(() -> {
+                try
+                {
+                    w.get(ValueLayout.JAVA_LONG, 0);
+                }
+                catch (final Throwable t)
+                {
+                    elsewhere.set(t);
+                }
+            });
+            other.start();
+            other.join();
+            assertTrue(elsewhere.get() instanceof WrongThreadException, "confined to the leasing thread: " +
+                elsewhere.get());
+        }
+        assertThrows(IllegalStateException.class, () -> w.get(ValueLayout.JAVA_LONG, 0), "dies with the lease");
+        try (RangeLease again = space.leaseRange(a, 4 * PAGE))
+        {
+            assertEquals(0x1122334455667788L, again.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, 2 * PAGE - 4));
+        }
+        try (RangeLease lease = space.leaseRange(a + 3 * PAGE, 2 * PAGE))
+        {
+            assertThrows(IllegalStateException.class, lease::writableSegment, "a READ region in the range");
+            assertEquals(stamp(2, 2), lease.segment().get(ValueLayout.JAVA_LONG, PAGE), "still readable");
+        }
+        space.verify();
+    }
+
+    @Test
     void aDowngradedSectionReleasesItsRegionsButKeepsWritersOut() throws Exception
     {
         final WriteSection w = space.beginWrite();
