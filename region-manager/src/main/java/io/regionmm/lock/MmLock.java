@@ -96,7 +96,8 @@ public final class MmLock
      *   during the copy. Readers of other regions keep their fast path while a writer works.
      *
      * Range speculation (beyond the kernel): per-region speculation without loading the region, for readers that
-     *   found an address mapped and need no more of the region (its object is a cache miss in a large map). s =
+     *   found an address range mapped and need no more of its regions (a region object is a cache miss in a large
+     *   map); the range may span adjacent regions, each of which the argument below covers on its own. s =
      *   seq with acquire; s even: as above. s odd: copy; loadLoadFence; load logState with acquire: n = its count
      *   if it is section s's, 0 if it is an earlier section's (s has logged nothing), refuse if it is full or a
      *   later section's; entries [0, n); loadLoadFence; valid iff no entry overlaps the range and seq == s, read
@@ -510,10 +511,10 @@ public final class MmLock
 
     /**
      * Ends a range speculation: a copy of [start, end) made after {@link #speculateBegin()} and a lookup that found
-     * the range mapped (in one region), without loading the region. While a section is open the copy is checked
-     * against every range the section has logged; nothing is looked at before the copy (an early look at the log
-     * cost each read a third of its time at 10 regions, for the rare reader of a region being changed, which now
-     * finds out after its copy instead).
+     * the range mapped (by one region or several adjacent ones), without loading the regions. While a section is
+     * open the copy is checked against every range the section has logged; nothing is looked at before the copy (an
+     * early look at the log cost each read a third of its time at 10 regions, for the rare reader of a region being
+     * changed, which now finds out after its copy instead).
      *
      * @param start first address.
      * @param end   end of the range.

@@ -735,8 +735,8 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
-     * Copies bytes from the space into {@code dst}: speculatively, else under the shared mm lock. The range may
-     * span several adjacent regions, but every byte must be mapped.
+     * Copies bytes from the space into {@code dst}: speculatively (also while a writer changes other regions), else
+     * under the shared mm lock. The range may span several adjacent regions, but every byte must be mapped.
      *
      * @param address first address.
      * @param dst     where to copy; its size is the length.
@@ -747,17 +747,16 @@ public final class AddressSpace implements AutoCloseable
         final long length = dst.byteSize();
         for (int attempt = 0; attempt < SPECULATION_ATTEMPTS; attempt++)
         {
-            final long s = mm.speculateTryBegin();
-            if (s == MmLock.NO_SPECULATION)
-            {
-                break;
-            }
+            // Range speculation, as readLong: while a section is open the copy is checked against every range the
+            // section has locked, so a bulk read of regions the writer leaves alone does not wait for it. Every
+            // region of the range that changed during the copy was logged before its memory changed.
+            final long s = mm.speculateBegin();
             final boolean inside = covered(snapshot(), address, address + length);
             if (inside)
             {
                 MemorySegment.copy(window, address - base, dst, 0, length);
             }
-            if (!mm.speculateRetry(s))
+            if (!mm.speculateRetry(address, address + length, s))
             {
                 if (!inside)
                 {

@@ -208,6 +208,11 @@ class RaceReplayTest
         {
             w.protect(a, 4 * PAGE, Protection.READ); // a is write-locked until the section ends
             assertEquals(stamp(2, 1), pool.submit(() -> space.readLong(b + PAGE)).get(), "b is read at once");
+            final long[] words = new long[2];
+            pool.submit(() -> space.read(b + PAGE, java.lang.foreign.MemorySegment.ofArray(words)))
+                .get(30, java.util.concurrent.TimeUnit.SECONDS); // bulk too: a timeout here means it waited
+            assertEquals(stamp(2, 1), words[0]);
+            assertEquals(stamp(2, 1) ^ 8, words[1]);
             assertEquals(before, space.readCounts(), "speculatively: no retry, no pin, no lock");
             final Future<Long> onA = pool.submit(() -> space.readLong(a + PAGE));
             while (!space.mmLock().hasQueuedThreads() && !onA.isDone())
@@ -230,6 +235,17 @@ class RaceReplayTest
     {
         // readLong: validated against the section's lock log.
         speculationDuringASectionFailsWhenThatSectionLocksTheRegion(a -> space.readLong(a + PAGE));
+    }
+
+    @Test
+    void aBulkReadDuringASectionFailsWhenThatSectionLocksTheRegionMeanwhile() throws Exception
+    {
+        // read(address, dst): range speculation over the copied bytes, like readLong.
+        speculationDuringASectionFailsWhenThatSectionLocksTheRegion(a -> {
+            final long[] word = new long[1];
+            space.read(a + PAGE, java.lang.foreign.MemorySegment.ofArray(word));
+            return word[0];
+        });
     }
 
     @Test
