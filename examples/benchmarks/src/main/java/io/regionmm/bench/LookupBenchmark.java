@@ -78,6 +78,7 @@ public class LookupBenchmark
     public static class Cursor
     {
         int i;
+        final java.lang.foreign.MemorySegment line = java.lang.foreign.MemorySegment.ofArray(new long[8]);
 
         int next()
         {
@@ -278,6 +279,22 @@ public class LookupBenchmark
     public long speculativeFindAndRead(final Cursor c)
     {
         return fx.space.readLong(fx.addresses[c.next()]);
+    }
+
+    /** A bulk read: the 64-byte line around the address, copied into the caller's buffer. */
+    @Benchmark
+    public long bulkRead64(final Cursor c)
+    {
+        fx.space.read(fx.addresses[c.next()] & ~63L, c.line);
+        return c.line.get(ValueLayout.JAVA_LONG, 0);
+    }
+
+    /** The baseline of {@link #bulkRead64}: the same copy from the raw mapping, no lookup. */
+    @Benchmark
+    public long rawBulkRead64(final Cursor c)
+    {
+        java.lang.foreign.MemorySegment.copy(fx.raw, (fx.addresses[c.next()] & ~63L) - fx.base, c.line, 0, 64);
+        return c.line.get(ValueLayout.JAVA_LONG, 0);
     }
 
     @Benchmark
