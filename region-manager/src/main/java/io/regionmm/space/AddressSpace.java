@@ -892,14 +892,10 @@ public final class AddressSpace implements AutoCloseable
     {
         pinned.clear();
         long at = from;
-        for (int i = m.indexOf(from); i >= 0 && i < m.size() && at < to; i++)
+        while (at < to)
         {
-            final Region r = m.get(i);
-            if (r.start() != at && !(at == from && r.covers(at)))
-            {
-                break; // a gap
-            }
-            if (mm.tryStartRead(r) != StartRead.PINNED)
+            final Region r = m.find(at); // the page index: the region that covers at, or null at a gap
+            if (r == null || mm.tryStartRead(r) != StartRead.PINNED)
             {
                 break;
             }
