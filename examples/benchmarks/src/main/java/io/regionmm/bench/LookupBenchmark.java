@@ -291,7 +291,7 @@ public class LookupBenchmark
 
     /** The baseline of {@link #bulkRead64}: the same copy from the raw mapping, no lookup. */
     @Benchmark
-    public long rawBulkRead64(final Cursor c)
+    public long bulkRawCopy64(final Cursor c)
     {
         java.lang.foreign.MemorySegment.copy(fx.raw, (fx.addresses[c.next()] & ~63L) - fx.base, c.line, 0, 64);
         return c.line.get(ValueLayout.JAVA_LONG, 0);
