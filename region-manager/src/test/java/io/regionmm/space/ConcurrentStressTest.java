@@ -73,9 +73,10 @@ class ConcurrentStressTest
             final LongAdder mismatches = new LongAdder();
             final LongAdder writerOps = new LongAdder();
             final List<Thread> threads = new ArrayList<>();
-            // Four readers (the two range-speculating paths share one), so the writer keeps a fair share of two cores.
-            final ReadPath[][] perThread = {{ReadPath.SPECULATIVE_OR_PINNED}, {ReadPath.LEASE}, {ReadPath.LOCKED},
-                {ReadPath.READ_LONG, ReadPath.BULK}};
+            // Three readers (the speculative paths share one), so the writer keeps a fair share of two cores: with a
+            // fourth reader it made a third of the changes.
+            final ReadPath[][] perThread = {{ReadPath.SPECULATIVE_OR_PINNED, ReadPath.READ_LONG, ReadPath.BULK},
+                {ReadPath.LEASE}, {ReadPath.LOCKED}};
             for (final ReadPath[] paths : perThread)
             {
                 final SplittableRandom random = new SplittableRandom(seed + paths[0].ordinal());
