@@ -214,6 +214,33 @@ public final class RegionMap
     }
 
     /**
+     * @param start first address.
+     * @param stop  end of the range.
+     * @return true when regions cover every byte of [start, stop) (and start itself when the range is empty): one
+     *         index lookup per region the range crosses, no search of the sorted list (whose probes load a region
+     *         each), and no region loaded at all when the range lies in one granule (regions are whole granules).
+     */
+    public boolean isMapped(final long start, final long stop)
+    {
+        if (stop > start && ((start ^ (stop - 1)) & -PageIndex.GRANULE) == 0)
+        {
+            return isMapped(start);
+        }
+        long at = start;
+        do
+        {
+            final Region r = find(at);
+            if (r == null)
+            {
+                return false;
+            }
+            at = r.end();
+        }
+        while (at < stop);
+        return true;
+    }
+
+    /**
      * The same as {@link #find} by binary search alone (what an ordered tree costs); kept for comparison.
      *
      * @param address any address.

@@ -751,7 +751,7 @@ public final class AddressSpace implements AutoCloseable
             // section has locked, so a bulk read of regions the writer leaves alone does not wait for it. Every
             // region of the range that changed during the copy was logged before its memory changed.
             final long s = mm.speculateBegin();
-            final boolean inside = coveredFast(snapshot(), address, address + length);
+            final boolean inside = snapshot().isMapped(address, address + length);
             if (inside)
             {
                 MemorySegment.copy(window, address - base, dst, 0, length);
@@ -770,7 +770,7 @@ public final class AddressSpace implements AutoCloseable
         try
         {
             checkOpen("read");
-            if (!covered(snapshot(), address, address + length))
+            if (!snapshot().isMapped(address, address + length))
             {
                 throw notMapped("read", address, length);
             }
@@ -1024,36 +1024,9 @@ public final class AddressSpace implements AutoCloseable
         return readOnlyWindow.asSlice(start - base, length);
     }
 
-    /**
-     * @return true when regions of {@code m} cover every byte of [start, stop) (and start itself when it is empty):
-     *         one page-index lookup per region the range crosses, no search of the sorted list (whose probes load a
-     *         region object each: 15 cache misses at 20 000 regions).
-     */
-    static boolean covered(final RegionMap m, final long start, final long stop)
-    {
-        long at = start;
-        do
-        {
-            final Region r = m.find(at);
-            if (r == null)
-            {
-                return false;
-            }
-            at = r.end();
-        }
-        while (at < stop);
-        return true;
-    }
-
-    /** covered(), without loading a region when the range lies in one page (regions are whole pages). */
-    private boolean coveredFast(final RegionMap m, final long start, final long stop)
-    {
-        return ((start ^ (stop - 1)) & -page) == 0 && stop > start ? m.isMapped(start) : covered(m, start, stop);
-    }
-
     static void requireCovered(final String op, final RegionMap m, final long start, final long stop)
     {
-        if (!covered(m, start, stop))
+        if (!m.isMapped(start, stop))
         {
             throw new RegionArgumentException(op, "[" + hex(start) + ", " + hex(stop) +
                 ") is not entirely mapped by regions");
