@@ -134,8 +134,7 @@ public class LookupBenchmark
                 throw new IllegalStateException(ex);
             }
             baselineWrites(at);
-            writerRounds++;
-            pace();
+            endRound();
         }
     }
 
@@ -152,17 +151,17 @@ public class LookupBenchmark
                 fx.space.mmLock().beginWrite();
                 fx.space.mmLock().endWrite();
             }
-            writerRounds++;
-            pace();
+            endRound();
         }
     }
 
     /**
-     * Waits, when a rate is set, until the next round is due. Spins, never parks: a parked writer woken by a timer may
+     * Counts a finished writer round and waits, when a rate is set, until the next one is due. Spins, never parks: a parked writer woken by a timer may
      * be run on the reader's core for a moment (two cores here), which would charge the scheduler to the protocol.
      */
-    private void pace()
+    private void endRound()
     {
+        writerRounds++;
         if (writerRate == 0)
         {
             return;
@@ -214,8 +213,7 @@ public class LookupBenchmark
                 k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(), 0);
                 k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, tombstone | Mman.MAP_FIXED, -1, 0);
                 baselineWrites(fx.base + (regions + 2 + (i++ & 7)) * Fixture.PAGE);
-                writerRounds++;
-                pace();
+                endRound();
             }
             k.munmap(at, 2 * Fixture.PAGE);
         }
