@@ -10,5 +10,4 @@ module io.regionmm.region {
     exports io.regionmm.region;
     exports io.regionmm.map;
     exports io.regionmm.lock;
-    exports io.regionmm.view;
 }

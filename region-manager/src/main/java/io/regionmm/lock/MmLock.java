@@ -1,8 +1,5 @@
 package io.regionmm.lock;
 
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
-
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +31,17 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@link StartRead#PINNED} for a region a writer has locked. Likewise {@code speculateRetry} may fail a copy
  * that was in fact consistent, and never passes one that was not.
  *
- * <p>A thread that holds a pin must not begin a write or wait on one: the writer waits for the pin to go.
- * Readers never wait while holding a pin (a failed {@code tryStartRead} returns at once), so pins cannot deadlock.
+ * <p>Who may wait on what (each rule is enforced, not just documented):
+ * <ul>
+ * <li>A section is not re-entrant: {@link #beginWrite()} on a thread that holds the mm lock in any mode throws, so
+ *     the sequence is odd exactly while a write section is open.</li>
+ * <li>Pins are counted per thread. A thread that holds a pin cannot begin a write ({@link #beginWrite()} throws,
+ *     naming the pin); its {@link #beginRead()} never queues behind a writer, it takes the lock only when free
+ *     and throws when the writer holding it waits for one of the thread's own pins; a section that would wait
+ *     for a pin of its own thread throws instead of waiting.</li>
+ * <li>Drains are bounded by the section's deadline ({@link #tryBeginWrite}); an interrupt does not cut a drain
+ *     short, it is kept for the caller.</li>
+ * </ul>
  */
 public final class MmLock
 {
@@ -110,6 +116,31 @@ public final class MmLock
      *   of an older map finds its address unmapped or covered by a logged region it replaced (a merge replaces
      *   without changing memory).
      *
+     *
+     * Who may wait on what (beyond the kernel, which has no user code holding a VMA lock across calls).
+     *   pins      each thread's pins are listed in a ThreadLocal (Pins), added by tryStartRead and removed by
+     *             endRead, which must run on the pinning thread. A thread with pins is refused beginWrite (the
+     *             writer would wait for its own pins, or for a pin whose owner waits for the writer), and
+     *             excludeReaders refuses to wait for a pin of its own thread (a lease taken inside the section).
+     *   beginRead by a thread with pins: never joins the fair queue (queued behind a writer that waits for the
+     *             pin, it would wait forever). It barges with tryLock while no writer holds the lock, and
+     *             otherwise spins/parks, throwing when the writer that holds the lock waits for one of its pins
+     *             (waitedFor, published by the writer before it parks).
+     *   deadline  a section opened with tryBeginWrite(timeout) drains only until then: excludeReaders removes
+     *             its flag again and reports BUSY, and the caller fails the operation before changing anything
+     *             (every operation write-locks all it will change before its first system call).
+     *   interrupt waitForReaders parks; an interrupt (which makes park return at once) is recorded and cleared
+     *             so the wait keeps parking, then restored on the way out.
+     *
+     * What changes memory a reader can see (every one of them write-locks the regions first; a pin blocks it):
+     *   unmap (tombstone), remap shrink (tombstone of the tail), remap move (the old range becomes a tombstone),
+     *   protect, advise(DONTNEED) (a PRIVATE mapping's dirty pages revert to the file's bytes), and the space's
+     *   close. Replacing regions without changing memory (split, merge, map next to a region, lasting advice,
+     *   mlock/munlock) write-locks the replaced regions too: a pin on a replaced region must keep blocking
+     *   changes to the memory it covers, so it has to be gone before its successor exists. map into a free
+     *   range and growing in place change only addresses no published region covers (readers of an older map
+     *   find them unmapped). sync (msync) changes no byte a reader sees.
+     *
      * Regions are never recycled (a removed region is garbage, collected when no reader refers to it), so the
      * kernel's SLAB_TYPESAFE_BY_RCU hazard of a freed object reused for another mm cannot arise here.
      */
@@ -147,10 +178,24 @@ public final class MmLock
         }
     }
 
+    /** The drain deadline of a section opened by beginWrite: none, it waits as long as readers hold pins. */
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
+    private static final long SPINS = 64;
+    private static final long MAX_PARK_NS = 200_000;
+    private static final long MIN_PARK_NS = 1_000;
+
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock(true);
     @SuppressWarnings("unused") // through SEQ
     private long seq;
     private volatile Thread waitingWriter;
+    // The region the writer waits for (volatile: a pin holder spinning in beginRead reads it to see whether the
+    // writer waits for one of its own pins).
+    private volatile RegionLock waitedFor;
+    // Until when the open section may drain readers (System.nanoTime()); NO_DEADLINE for beginWrite. Written and
+    // read only by the section's owner, under rw.
+    private long drainDeadline = NO_DEADLINE;
+    // Each thread's pins on this space's regions; see "Who may wait on what".
+    private final ThreadLocal<Pins> pins = ThreadLocal.withInitial(Pins::new);
     // log[LOG_STATE_AT] (through LOG): (section seq << LOG_BITS) | entries. Entry i is [log[e + 2i], log[e + 2i + 1])
     // with e = LOG_ENTRIES_AT; plain, as entries below the count are published by the state's store.
     private final long[] log = new long[LOG_ENTRIES_AT + 2 * LOG_CAPACITY];
@@ -164,30 +209,74 @@ public final class MmLock
      */
     public long beginWrite()
     {
+        refuseWriteFromHere("beginWrite");
         rw.writeLock().lock();
+        drainDeadline = NO_DEADLINE;
         return openSection();
     }
 
     /**
-     * Like {@link #beginWrite()}, but gives up after the timeout.
+     * Like {@link #beginWrite()}, but gives up after the timeout, and the section's drains
+     * ({@link #writeLock}, {@link #detach}) give up at the same deadline: the timeout bounds the whole wait for
+     * other threads, for the lock and for their pins.
      *
      * @param timeout how long to wait.
      * @param unit    its unit.
      * @return the section's sequence, or 0 when the lock was not acquired in time.
-     * @throws InterruptedException if interrupted while waiting.
+     * @throws InterruptedException if interrupted while waiting for the lock.
      */
     public long tryBeginWrite(final long timeout, final TimeUnit unit) throws InterruptedException
     {
+        refuseWriteFromHere("tryBeginWrite");
+        final long deadline = deadlineAfter(unit.toNanos(timeout));
         if (!rw.writeLock().tryLock(timeout, unit))
         {
             return 0;
         }
+        drainDeadline = deadline;
         return openSection();
+    }
+
+    private static long deadlineAfter(final long nanos)
+    {
+        final long now = System.nanoTime();
+        return nanos >= NO_DEADLINE - now ? NO_DEADLINE : now + Math.max(0, nanos);
+    }
+
+    /**
+     * A write section cannot be opened by a thread that holds the mm lock (re-entered, a second section would make
+     * the sequence even while the first is open: speculation would validate across its changes), nor by one that
+     * holds the lock shared (the write lock would wait for that thread forever), nor by one that holds pins (the
+     * section may have to wait for them).
+     */
+    private void refuseWriteFromHere(final String op)
+    {
+        if (rw.isWriteLockedByCurrentThread())
+        {
+            throw new IllegalStateException(op + ": write section " + (long)SEQ.get(this) + " is already open on " +
+                "this thread; make the change in that section (or close it first)");
+        }
+        if (rw.getReadHoldCount() > 0)
+        {
+            throw new IllegalStateException(op + ": this thread holds the mm lock shared (a downgraded section or " +
+                "a read under the lock): a write would wait for it forever; release it first");
+        }
+        final Pins p = pins.get();
+        if (p.count > 0)
+        {
+            throw new IllegalStateException(op + ": this thread holds " + p.describe() + "; a writer waits for " +
+                "every pin on what it changes, so close the lease first");
+        }
     }
 
     private long openSection()
     {
         final long s = (long)SEQ.get(this) + 1; // we hold rw exclusively: no other writer of seq
+        if ((s & 1) == 0)
+        {
+            rw.writeLock().unlock();
+            throw new IllegalStateException("openSection: the sequence was odd (" + (s - 1) + ") with no section open");
+        }
         SEQ.setOpaque(this, s);
         // store-store: pairs with the loadLoadFence in speculateRetry and the acquire loads in tryStartRead; no
         // store of this section (map publication, lockSeq, the log) may become visible before the odd seq.
@@ -221,6 +310,7 @@ public final class MmLock
 
     private void closeSection()
     {
+        drainDeadline = NO_DEADLINE;
         // release: pairs with the acquire loads of seq in speculateTryBegin and tryStartRead; everything the
         // section did (mappings, map publication) is visible to whoever sees the even value.
         SEQ.setRelease(this, (long)SEQ.get(this) + 1);
@@ -232,6 +322,14 @@ public final class MmLock
     public boolean isWriteLockedByCurrentThread()
     {
         return rw.isWriteLockedByCurrentThread();
+    }
+
+    /**
+     * @return true when some thread holds the mm lock exclusively (a write section is open).
+     */
+    public boolean isWriteLocked()
+    {
+        return rw.isWriteLocked();
     }
 
     /**
@@ -250,33 +348,43 @@ public final class MmLock
      * until the section ends. Free when the region is already locked in this section. Caller holds the write lock.
      *
      * @param r the region.
+     * @return true, or false when the section's deadline passed before the readers drained (then r is as before,
+     *         apart from its entry in the lock log, which only makes readers of r check more carefully).
+     * @throws IllegalStateException when the calling thread itself pins r.
      */
-    public void writeLock(final RegionLock r)
+    public boolean writeLock(final RegionLock r)
     {
         assertWriteLocked();
         final long s = (long)SEQ.get(this); // owner's read of its own store
         appendToLog(r); // also when locked already: a region born in this section is locked but not yet logged
         if ((long)LOCK_SEQ.getOpaque(r) == s)
         {
-            return;
+            return true;
         }
-        excludeReaders(r);
+        if (!excludeReaders(r, drainDeadline))
+        {
+            return false;
+        }
         // Plain-order store is enough: the release below publishes it (pairs with the reader's acquire CAS).
         LOCK_SEQ.setOpaque(r, s);
         REFCNT.getAndAddRelease(r, -WRITER_FLAG);
+        return true;
     }
 
     /**
      * Marks a region detached: it has left the map and can never be pinned again. Waits for its readers like
-     * {@link #writeLock}. Caller holds the write lock.
+     * {@link #writeLock}, without a deadline: callers write-lock what they detach first (within the deadline,
+     * before changing anything), after which only a reader's momentary count, dropped at once, can be seen here.
+     * Caller holds the write lock.
      *
      * @param r the region.
+     * @throws IllegalStateException when the calling thread itself pins r.
      */
     public void detach(final RegionLock r)
     {
         assertWriteLocked();
         appendToLog(r);
-        excludeReaders(r);
+        excludeReaders(r, NO_DEADLINE);
         LOCK_SEQ.setOpaque(r, (long)SEQ.get(this));
         // release: a reader that sees 0 sees everything the section did before it.
         REFCNT.setRelease(r, 0);
@@ -311,8 +419,14 @@ public final class MmLock
         LOG.setVolatile(log, LOG_STATE_AT, s << LOG_BITS | (n + 1));
     }
 
-    private void excludeReaders(final RegionLock r)
+    /** Sets the writer flag and waits for r's readers; false (flag removed again) when the deadline passed. */
+    private boolean excludeReaders(final RegionLock r, final long deadline)
     {
+        if (pins.get().holds(r))
+        {
+            throw new IllegalStateException("write section " + (long)SEQ.get(this) + " must change " + r +
+                ", which this thread pins (a lease taken inside the section?); close that lease first");
+        }
         final int before = (int)REFCNT.getAndAdd(r, WRITER_FLAG);
         if (before == 0 || (before & WRITER_FLAG) != 0)
         {
@@ -322,26 +436,55 @@ public final class MmLock
         RacePoint.WRITER_WAITING_FOR_READERS.reach();
         // acquire: pairs with endRead's release, so every access a reader made through its pin happens before
         // whatever this writer does to the mapping next.
-        if ((int)REFCNT.getAcquire(r) != WRITER_FLAG + 1)
+        if ((int)REFCNT.getAcquire(r) != WRITER_FLAG + 1 && !waitForReaders(r, deadline))
         {
-            waitForReaders(r);
+            REFCNT.getAndAdd(r, -WRITER_FLAG); // the region is as before: readers may pin it again
+            return false;
         }
+        return true;
     }
 
-    private void waitForReaders(final RegionLock r)
+    /**
+     * Waits until only the writer flag and the attached count are left: spins a little, then parks (endRead unparks
+     * us when it drops the last pin; a missed unpark costs at most one park period).
+     */
+    private boolean waitForReaders(final RegionLock r, final long deadline)
     {
-        final IdleStrategy idle = new BackoffIdleStrategy(64, 64, 1_000, 200_000);
-        waitingWriter = Thread.currentThread(); // endRead unparks us when it drops the last pin
+        final Thread me = Thread.currentThread();
+        waitedFor = r; // before waitingWriter: a pin holder that sees us waiting also sees for what
+        waitingWriter = me;
+        boolean interrupted = false;
         try
         {
-            while ((int)REFCNT.getAcquire(r) != WRITER_FLAG + 1)
+            long parkNs = MIN_PARK_NS;
+            for (long i = 0; (int)REFCNT.getAcquire(r) != WRITER_FLAG + 1; i++)
             {
-                idle.idle(); // spin, yield, then parkNanos: a missed unpark costs at most one park period
+                if (i < SPINS)
+                {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                final long left = deadline == NO_DEADLINE ? MAX_PARK_NS : deadline - System.nanoTime();
+                if (left <= 0)
+                {
+                    return false;
+                }
+                LockSupport.parkNanos(this, Math.min(parkNs, left));
+                parkNs = Math.min(parkNs * 2, MAX_PARK_NS);
+                // An interrupt makes every later park return at once: clear it so we keep parking (the drain is not
+                // interruptible: the section would be left half done), and give it back to the caller below.
+                interrupted |= Thread.interrupted();
             }
+            return true;
         }
         finally
         {
             waitingWriter = null;
+            waitedFor = null;
+            if (interrupted)
+            {
+                me.interrupt();
+            }
         }
     }
 
@@ -380,18 +523,29 @@ public final class MmLock
         RacePoint.READER_AFTER_INCREMENT.reach();
         if ((long)LOCK_SEQ.getAcquire(r) == (long)SEQ.getAcquire(this))
         {
-            endRead(r);
+            dropCount(r);
             return StartRead.WRITE_LOCKED;
         }
+        pins.get().add(r);
         return StartRead.PINNED;
     }
 
     /**
-     * Drops a pin taken by {@link #tryStartRead}.
+     * Drops a pin taken by {@link #tryStartRead}, on the thread that took it.
      *
      * @param r the region.
+     * @throws IllegalStateException when this thread holds no pin on r (then nothing changes).
      */
     public void endRead(final RegionLock r)
+    {
+        if (!pins.get().remove(r))
+        {
+            throw new IllegalStateException("endRead: " + Thread.currentThread().getName() + " holds no pin on " + r);
+        }
+        dropCount(r);
+    }
+
+    private void dropCount(final RegionLock r)
     {
         // release: pairs with the acquire in excludeReaders; the reader's accesses happen before the writer's change.
         final int before = (int)REFCNT.getAndAddRelease(r, -1);
@@ -408,11 +562,33 @@ public final class MmLock
     // ---------------------------------------------------------------- slow readers
 
     /**
-     * Takes the mm lock shared (the slow path): no write section can be open until {@link #endRead()}.
+     * Takes the mm lock shared (the slow path): no write section can be open until {@link #endRead()}. A thread that
+     * holds pins does not queue (see the class comment): it waits only for a writer that is not waiting for it.
+     *
+     * @throws IllegalStateException when the calling thread holds a pin that the writer holding the lock waits for.
      */
     public void beginRead()
     {
-        rw.readLock().lock();
+        final Pins p = pins.get();
+        if (p.count == 0)
+        {
+            rw.readLock().lock();
+            return;
+        }
+        long parkNs = MIN_PARK_NS;
+        // tryLock barges past queued writers even on a fair lock: it fails only while a writer holds the lock.
+        while (!rw.readLock().tryLock())
+        {
+            final RegionLock w = waitedFor;
+            if (w != null && p.holds(w))
+            {
+                throw new IllegalStateException("a read under the mm lock would wait for write section " +
+                    (long)SEQ.getOpaque(this) + ", which waits for this thread's pin on " + w + " (" + p.describe() +
+                    "); close the lease first, or read with readNoWait");
+            }
+            LockSupport.parkNanos(this, parkNs);
+            parkNs = Math.min(parkNs * 2, MAX_PARK_NS);
+        }
     }
 
     /**
@@ -571,6 +747,67 @@ public final class MmLock
     public long sequence()
     {
         return (long)SEQ.getAcquire(this);
+    }
+
+    /**
+     * @return a description of the pins the calling thread holds on this space's regions, or null when none.
+     */
+    public String pinsOfCurrentThread()
+    {
+        final Pins p = pins.get();
+        return p.count == 0 ? null : p.describe();
+    }
+
+    /** Each thread's pins on one space's regions (a few at most, so a plain array, searched from the end). */
+    private static final class Pins
+    {
+        private RegionLock[] held = new RegionLock[4];
+        private int count;
+
+        void add(final RegionLock r)
+        {
+            if (count == held.length)
+            {
+                held = java.util.Arrays.copyOf(held, count * 2);
+            }
+            held[count++] = r;
+        }
+
+        boolean remove(final RegionLock r)
+        {
+            for (int i = count - 1; i >= 0; i--) // pins are mostly dropped in reverse order
+            {
+                if (held[i] == r)
+                {
+                    System.arraycopy(held, i + 1, held, i, count - i - 1);
+                    held[--count] = null;
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        boolean holds(final RegionLock r)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (held[i] == r)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        String describe()
+        {
+            final StringBuilder b = new StringBuilder().append(count).append(count == 1 ? " pin (" : " pins (");
+            for (int i = 0; i < count; i++)
+            {
+                b.append(i == 0 ? "" : ", ").append(held[i]);
+            }
+            return b.append(')').toString();
+        }
     }
 
     // ---------------------------------------------------------------- for RegionLock

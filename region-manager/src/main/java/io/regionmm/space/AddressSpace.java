@@ -15,8 +15,6 @@ import io.regionmm.region.Protection;
 import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
-import io.regionmm.view.Lease;
-import io.regionmm.view.RangeLease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +56,7 @@ public final class AddressSpace implements AutoCloseable
     private static final VarHandle MAP;
     private static final int SPECULATION_ATTEMPTS = 4;
     private static final int PIN_ATTEMPTS = 8;
+    private static final long CLOSE_REPORT_SECONDS = 10;
 
     static
     {
@@ -84,6 +83,9 @@ public final class AddressSpace implements AutoCloseable
     // Guarded by the write lock.
     private final List<FileHandle> files = new ArrayList<>();
     private int nextFileId = 1;
+    // The open write section, set and cleared by its thread under the write lock: one-shot calls made by that thread
+    // join it instead of opening a second section (which would make the sequence even while the first is open).
+    private WriteSection section;
     private volatile boolean closed;
 
     private final LongAdder speculationRetries = new LongAdder();
@@ -155,12 +157,6 @@ public final class AddressSpace implements AutoCloseable
         return end;
     }
 
-    /** @return the lock protocol of this space (for tests and tools that inspect it). */
-    public MmLock mmLock()
-    {
-        return mm;
-    }
-
     /** @return the kernel this space calls. */
     public Kernel kernel()
     {
@@ -200,7 +196,7 @@ public final class AddressSpace implements AutoCloseable
                 throw new RegionArgumentException("openFile", "path=" + path + " is not a regular file" +
                     (st.isDirectory() ? " (a directory)" : ""));
             }
-            beginWrite0();
+            final boolean opened = enterWrite("openFile");
             try
             {
                 final FileHandle f = new FileHandle(nextFileId++, path, fd, access == FileAccess.READ_WRITE,
@@ -210,7 +206,7 @@ public final class AddressSpace implements AutoCloseable
             }
             finally
             {
-                mm.endWrite();
+                exitWrite(opened);
             }
         }
         catch (final KernelException ex)
@@ -228,7 +224,7 @@ public final class AddressSpace implements AutoCloseable
     public void releaseFile(final FileHandle file)
     {
         checkOpen("releaseFile");
-        beginWrite0();
+        final boolean opened = enterWrite("releaseFile");
         try
         {
             checkOwned("releaseFile", file);
@@ -239,7 +235,7 @@ public final class AddressSpace implements AutoCloseable
         }
         finally
         {
-            mm.endWrite();
+            exitWrite(opened);
         }
     }
 
@@ -295,49 +291,117 @@ public final class AddressSpace implements AutoCloseable
 
     /**
      * Opens a write section: the mm lock, exclusively. Close it (try-with-resources) to release every region it
-     * locked at once.
+     * locked at once. Sections do not nest: while one is open, the one-shot methods ({@link #map}, {@link #unmap},
+     * ...) called on its thread join it (their changes are released when it closes), and a second
+     * {@code beginWrite} on that thread throws.
      *
-     * @return the section.
+     * @return the section; close it on this thread.
+     * @throws IllegalStateException when this thread already has a section open, holds the mm lock shared (a
+     *                               downgraded section, a read under the lock) or holds a lease: each would make
+     *                               the writer wait for this very thread.
      */
     public WriteSection beginWrite()
     {
         checkOpen("beginWrite");
-        return new WriteSection(this, beginWrite0());
+        return opened("beginWrite", mm.beginWrite(), 0);
     }
 
     /**
-     * Like {@link #beginWrite()}, giving up after a timeout.
+     * Like {@link #beginWrite()}, giving up after a timeout; the same timeout bounds how long the section's
+     * operations wait for leases on what they change (they then throw {@link RegionBusyException} and change
+     * nothing).
      *
-     * @param timeout how long to wait.
+     * @param timeout how long to wait, for the lock and for leases.
      * @param unit    its unit.
      * @return the section, or null when the lock was not acquired in time.
-     * @throws InterruptedException if interrupted while waiting.
+     * @throws InterruptedException  if interrupted while waiting for the lock.
+     * @throws IllegalStateException as {@link #beginWrite()}.
      */
     public WriteSection tryBeginWrite(final long timeout, final TimeUnit unit) throws InterruptedException
     {
         checkOpen("tryBeginWrite");
         final long s = mm.tryBeginWrite(timeout, unit);
-        if (s == 0)
-        {
-            return null;
-        }
-        if (closed)
-        {
-            mm.endWrite();
-            throw new SpaceClosedException("tryBeginWrite");
-        }
-        return new WriteSection(this, s);
+        return s == 0 ? null : opened("tryBeginWrite", s, unit.toNanos(timeout));
     }
 
-    private long beginWrite0()
+    private WriteSection opened(final String op, final long s, final long timeoutNs)
     {
-        final long s = mm.beginWrite();
         if (closed)
         {
             mm.endWrite();
-            throw new SpaceClosedException("write");
+            throw new SpaceClosedException(op);
         }
-        return s;
+        section = new WriteSection(this, s, timeoutNs);
+        return section;
+    }
+
+    /** Called by the section as it ends, still holding the write lock. */
+    void sectionEnded(final WriteSection w)
+    {
+        if (section == w)
+        {
+            section = null;
+        }
+    }
+
+    /** A one-shot write operation: run in this thread's open section, or in one of its own. */
+    @FunctionalInterface
+    interface SectionCall<T>
+    {
+        T run(WriteSection w) throws MappingException;
+    }
+
+    private <T> T oneShot(final String op, final SectionCall<T> call) throws MappingException
+    {
+        final WriteSection open = mm.isWriteLockedByCurrentThread() ? section : null;
+        if (open != null)
+        {
+            return call.run(open); // joins: released with the rest of that section when it closes
+        }
+        try (WriteSection w = beginWrite())
+        {
+            return call.run(w);
+        }
+    }
+
+    private <T> T oneShotUnchecked(final String op, final SectionCall<T> call)
+    {
+        try
+        {
+            return oneShot(op, call);
+        }
+        catch (final MappingException ex)
+        {
+            throw new IllegalStateException(op + ": " + ex.getMessage(), ex); // split and merge make no system call
+        }
+    }
+
+    /**
+     * Takes the write lock for a change of the file table, joining this thread's open section if there is one.
+     *
+     * @return true when the caller must release it ({@link #exitWrite}).
+     */
+    private boolean enterWrite(final String op)
+    {
+        if (mm.isWriteLockedByCurrentThread())
+        {
+            return false;
+        }
+        mm.beginWrite();
+        if (closed)
+        {
+            mm.endWrite();
+            throw new SpaceClosedException(op);
+        }
+        return true;
+    }
+
+    private void exitWrite(final boolean opened)
+    {
+        if (opened)
+        {
+            mm.endWrite();
+        }
     }
 
     /**
@@ -372,10 +436,7 @@ public final class AddressSpace implements AutoCloseable
     public long map(final FileHandle file, final long offset, final long length, final Protection protection,
         final Sharing sharing, final MapOptions options) throws MappingException
     {
-        try (WriteSection w = beginWrite())
-        {
-            return w.map(file, offset, length, protection, sharing, options);
-        }
+        return oneShot("map", w -> w.map(file, offset, length, protection, sharing, options));
     }
 
     /**
@@ -386,10 +447,10 @@ public final class AddressSpace implements AutoCloseable
      */
     public void unmap(final long start, final long length) throws MappingException
     {
-        try (WriteSection w = beginWrite())
-        {
+        oneShot("unmap", w -> {
             w.unmap(start, length);
-        }
+            return null;
+        });
     }
 
     /**
@@ -398,10 +459,10 @@ public final class AddressSpace implements AutoCloseable
      */
     public void split(final long address)
     {
-        try (WriteSection w = beginWrite())
-        {
+        oneShotUnchecked("split", w -> {
             w.split(address);
-        }
+            return null;
+        });
     }
 
     /**
@@ -411,10 +472,10 @@ public final class AddressSpace implements AutoCloseable
      */
     public void merge(final long start, final long length)
     {
-        try (WriteSection w = beginWrite())
-        {
+        oneShotUnchecked("merge", w -> {
             w.merge(start, length);
-        }
+            return null;
+        });
     }
 
     /**
@@ -427,10 +488,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public long remap(final long regionStart, final long newLength, final boolean growFile) throws MappingException
     {
-        try (WriteSection w = beginWrite())
-        {
-            return w.remap(regionStart, newLength, growFile);
-        }
+        return oneShot("remap", w -> w.remap(regionStart, newLength, growFile));
     }
 
     /**
@@ -442,10 +500,10 @@ public final class AddressSpace implements AutoCloseable
      */
     public void protect(final long start, final long length, final Protection protection) throws MappingException
     {
-        try (WriteSection w = beginWrite())
-        {
+        oneShot("protect", w -> {
             w.protect(start, length, protection);
-        }
+            return null;
+        });
     }
 
     /**
@@ -457,10 +515,10 @@ public final class AddressSpace implements AutoCloseable
      */
     public void advise(final long start, final long length, final Advice advice) throws MappingException
     {
-        try (WriteSection w = beginWrite())
-        {
+        oneShot("advise", w -> {
             w.advise(start, length, advice);
-        }
+            return null;
+        });
     }
 
     /**
@@ -471,10 +529,10 @@ public final class AddressSpace implements AutoCloseable
      */
     public void lock(final long start, final long length) throws MappingException
     {
-        try (WriteSection w = beginWrite())
-        {
+        oneShot("lock", w -> {
             w.lock(start, length);
-        }
+            return null;
+        });
     }
 
     /**
@@ -485,10 +543,10 @@ public final class AddressSpace implements AutoCloseable
      */
     public void unlock(final long start, final long length) throws MappingException
     {
-        try (WriteSection w = beginWrite())
-        {
+        oneShot("unlock", w -> {
             w.unlock(start, length);
-        }
+            return null;
+        });
     }
 
     /**
@@ -760,6 +818,7 @@ public final class AddressSpace implements AutoCloseable
             {
                 if (!inside)
                 {
+                    checkOpen("read"); // a closed space has an empty map: say closed, not "not mapped"
                     throw notMapped("read", address, length);
                 }
                 return;
@@ -1062,16 +1121,71 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
-     * Waits for leases to close, unmaps every region, releases the window and closes the files. Idempotent.
+     * Waits for leases to close, unmaps every region, releases the window and closes the files. Idempotent. While
+     * leases keep it waiting it logs, every {@value #CLOSE_REPORT_SECONDS} seconds, which regions are still pinned;
+     * {@link #close(long, TimeUnit)} gives up instead.
+     *
+     * @throws IllegalStateException when called by a thread that has a write section open, holds the mm lock
+     *                               shared or holds a lease (the close would wait for that thread itself).
      */
     @Override
     public void close()
+    {
+        boolean interrupted = false;
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    close(CLOSE_REPORT_SECONDS, TimeUnit.SECONDS);
+                    return;
+                }
+                catch (final RegionBusyException ex)
+                {
+                    LOG.warn("close is waiting: {}", ex.getMessage());
+                }
+                catch (final InterruptedException ex)
+                {
+                    interrupted = true; // closing is not interruptible; the status goes back to the caller
+                }
+            }
+        }
+        finally
+        {
+            if (interrupted)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Closes the space like {@link #close()}, but waits at most {@code timeout} for the mm lock and the leases.
+     *
+     * @param timeout how long to wait.
+     * @param unit    its unit.
+     * @throws RegionBusyException   when leases (or another writer) kept the space busy past the timeout; it names
+     *                               the pinned regions, and the space is still open and unchanged.
+     * @throws InterruptedException  when interrupted while waiting for the mm lock (the space is unchanged).
+     * @throws IllegalStateException as {@link #close()}.
+     */
+    public void close(final long timeout, final TimeUnit unit) throws InterruptedException
     {
         if (closed)
         {
             return;
         }
-        final long s = mm.beginWrite();
+        if (mm.isWriteLockedByCurrentThread())
+        {
+            throw new IllegalStateException("close: a write section is open on this thread; close it first");
+        }
+        final long s = mm.tryBeginWrite(timeout, unit);
+        if (s == 0)
+        {
+            throw new RegionBusyException("close", "another thread held the mm lock for " + unit.toNanos(timeout) +
+                " ns");
+        }
         try
         {
             if (closed)
@@ -1081,20 +1195,65 @@ public final class AddressSpace implements AutoCloseable
             final RegionMap m = snapshot();
             for (int i = 0; i < m.size(); i++)
             {
-                mm.detach(m.get(i)); // waits for each lease: nobody holds a pinned segment after this
+                // Every region first, within the deadline: until the last one is locked nothing has changed, so a
+                // timeout leaves an open space behind.
+                if (!mm.writeLock(m.get(i)))
+                {
+                    throw RegionBusyException.pinned("close", m, i, unit.toNanos(timeout));
+                }
             }
+            // From here on nothing waits and nothing can leave the space half closed.
             closed = true;
             publish(RegionMap.empty(base, end));
-            arena.close(); // handshake with every thread, then releaseWindow()
-            for (final FileHandle f : List.copyOf(files))
+            for (int i = 0; i < m.size(); i++)
             {
-                closeFile(f);
+                mm.detach(m.get(i)); // locked above: no reader can pin it any more, nothing to wait for
+            }
+            try
+            {
+                closeArena(); // handshake with every thread, then releaseWindow()
+            }
+            finally
+            {
+                for (final FileHandle f : List.copyOf(files))
+                {
+                    closeFile(f);
+                }
             }
             LOG.debug("address space [{}, {}) closed at sequence {}", hex(base), hex(end), s);
         }
         finally
         {
             mm.endWrite();
+        }
+    }
+
+    /**
+     * Closes the window's arena. A shared arena refuses to close while another thread is inside one of its accesses
+     * at the handshake (a speculative reader still copying); such an access lasts nanoseconds and no new one finds
+     * a region once the empty map is published, so try again.
+     */
+    private void closeArena()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                arena.close();
+                return;
+            }
+            catch (final IllegalStateException ex)
+            {
+                if (!arena.scope().isAlive())
+                {
+                    return;
+                }
+                if (attempt >= 1_000)
+                {
+                    throw ex;
+                }
+                Thread.yield();
+            }
         }
     }
 

@@ -25,13 +25,16 @@ import java.util.function.Function;
  * region the section locked at once (by making the mm sequence even).
  *
  * <p>Each operation follows the same order: validate (refuse with {@link RegionArgumentException} before changing
- * anything); write-lock every region whose memory will change (waits for their leases); make the system calls;
- * build the new map version; publish it; detach the regions it replaced. If a system call fails, the calls made
+ * anything); build the new map version; write-lock every region it replaces and every region whose memory will
+ * change (waits for their leases: a section opened with a timeout gives up here with
+ * {@link RegionBusyException}, before anything changed); make the system calls; publish the new map; detach the
+ * regions it replaced. If a system call fails, the calls made
  * so far are undone and {@link MappingException} is thrown: the map, the kernel's mappings and the files are as
  * before. (The one gap: if an undo itself fails, which needs the kernel to refuse an operation it just allowed,
  * the failure is logged and the original error thrown.)
  *
- * <p>Not thread-safe: a section belongs to the thread that opened it.
+ * <p>A section belongs to the thread that opened it: other threads' calls throw {@link WrongThreadException}. On
+ * that thread, the space's one-shot methods join the open section.
  */
 public final class WriteSection implements AutoCloseable
 {
@@ -40,13 +43,16 @@ public final class WriteSection implements AutoCloseable
     private final AddressSpace space;
     private final long seq;
     private final long page;
+    private final long timeoutNs; // 0: waits for leases as long as they are held
+    private final Thread owner = Thread.currentThread();
     private boolean open = true;
 
-    WriteSection(final AddressSpace space, final long seq)
+    WriteSection(final AddressSpace space, final long seq, final long timeoutNs)
     {
         this.space = space;
         this.seq = seq;
         this.page = space.page;
+        this.timeoutNs = timeoutNs;
     }
 
     /** @return this section's mm sequence (odd). */
@@ -61,10 +67,21 @@ public final class WriteSection implements AutoCloseable
     @Override
     public void close()
     {
+        checkOwner("close");
         if (open)
         {
             open = false;
+            space.sectionEnded(this);
             space.mm.endWrite();
+        }
+    }
+
+    private void checkOwner(final String op)
+    {
+        if (Thread.currentThread() != owner)
+        {
+            throw new WrongThreadException(op + ": write section " + seq + " belongs to thread " + owner.getName() +
+                ", not " + Thread.currentThread().getName());
         }
     }
 
@@ -76,11 +93,13 @@ public final class WriteSection implements AutoCloseable
      */
     public ReadHold downgrade()
     {
+        checkOwner("downgrade");
         if (!open)
         {
             throw new IllegalStateException("downgrade: the write section is closed");
         }
         open = false;
+        space.sectionEnded(this);
         space.mm.downgrade();
         final boolean[] released = new boolean[1];
         return () -> {
@@ -94,11 +113,24 @@ public final class WriteSection implements AutoCloseable
 
     private void checkActive(final String op)
     {
+        checkOwner(op);
         if (!open)
         {
             throw new IllegalStateException(op + ": the write section is closed");
         }
         space.checkOpen(op);
+    }
+
+    /**
+     * Write-locks a region this operation will change or replace; within the section's deadline, if it has one.
+     * Called before the operation's first system call, so giving up changes nothing.
+     */
+    private void lock(final String op, final Region r)
+    {
+        if (!space.mm.writeLock(r))
+        {
+            throw RegionBusyException.pinned(op, r, timeoutNs);
+        }
     }
 
     // ------------------------------------------------------------------ map
@@ -161,6 +193,13 @@ public final class WriteSection implements AutoCloseable
                     m.largestGap() + "); unmap regions or create the space with a larger window");
             }
         }
+        checkGrowth(op, file, fileEnd, options.growFile());
+        final Change c = new Change(m);
+        final int i = m.firstEndingAfter(addr);
+        c.splice(i, i, List.of(new Region(seq, addr, addr + length, file, offset, protection, sharing,
+            Advice.NORMAL, false)));
+        c.mergeAround(i - 1, i + 1);
+        c.lockReplaced(op); // the neighbours it merges with
         final long oldSize = growFileFor(op, file, fileEnd, options.growFile());
         try
         {
@@ -171,11 +210,6 @@ public final class WriteSection implements AutoCloseable
             undoGrowth(file, oldSize);
             throw new MappingException(op, ex);
         }
-        final Change c = new Change(m);
-        final int i = m.firstEndingAfter(addr);
-        c.splice(i, i, List.of(new Region(seq, addr, addr + length, file, offset, protection, sharing,
-            Advice.NORMAL, false)));
-        c.mergeAround(i - 1, i + 1);
         c.commit();
         return addr;
     }
@@ -203,19 +237,6 @@ public final class WriteSection implements AutoCloseable
         {
             return; // only tombstones there already
         }
-        for (int i = i0; i < i1; i++)
-        {
-            space.mm.writeLock(m.get(i));
-        }
-        try
-        {
-            space.tombstone(start, length);
-        }
-        catch (final KernelException ex)
-        {
-            repairHoles(m, start, stop);
-            throw new MappingException(op, ex);
-        }
         final List<Region> remnants = new ArrayList<>(2);
         final Region first = m.get(i0);
         final Region last = m.get(i1 - 1);
@@ -229,6 +250,16 @@ public final class WriteSection implements AutoCloseable
         }
         final Change c = new Change(m);
         c.splice(i0, i1, remnants);
+        c.lockReplaced(op); // every region the range touches: their memory changes
+        try
+        {
+            space.tombstone(start, length);
+        }
+        catch (final KernelException ex)
+        {
+            repairHoles(m, start, stop);
+            throw new MappingException(op, ex);
+        }
         c.commit();
     }
 
@@ -263,6 +294,7 @@ public final class WriteSection implements AutoCloseable
         }
         final Change c = new Change(m);
         c.splice(i, i + 1, List.of(r.slice(seq, r.start(), address), r.slice(seq, address, r.end())));
+        c.lockReplaced(op);
         c.commit();
     }
 
@@ -314,6 +346,7 @@ public final class WriteSection implements AutoCloseable
         }
         final Change c = new Change(m);
         c.splice(i0, i1 + 1, List.of(joined(m.get(i0), stop)));
+        c.lockReplaced(op);
         c.commit();
     }
 
@@ -352,10 +385,11 @@ public final class WriteSection implements AutoCloseable
             return regionStart;
         }
         final long newFileEnd = addExact(op, r.fileOffset(), newLength);
-        space.mm.writeLock(r);
         final Change c = new Change(m);
         if (newLength < r.length())
         {
+            c.splice(i, i + 1, List.of(r.slice(seq, r.start(), r.start() + newLength)));
+            c.lockReplaced(op); // r: its tail becomes a tombstone
             try
             {
                 space.tombstone(r.start() + newLength, r.length() - newLength);
@@ -365,43 +399,51 @@ public final class WriteSection implements AutoCloseable
                 repairHoles(m, r.start() + newLength, r.end());
                 throw new MappingException(op, ex);
             }
-            c.splice(i, i + 1, List.of(r.slice(seq, r.start(), r.start() + newLength)));
             c.commit();
             return regionStart;
         }
-        final long oldSize = growFileFor(op, r.file(), newFileEnd, growFile);
         final long grownEnd = r.start() + newLength; // no overflow: below fileEnd check's magnitude and the window
-        try
+        final boolean inPlace = grownEnd <= space.end && m.isFree(r.end(), grownEnd);
+        checkGrowth(op, r.file(), newFileEnd, growFile); // a refused growth is the caller's error: say so first
+        final long dest = inPlace ? regionStart : m.lowestGap(newLength);
+        if (dest < 0)
         {
-            if (grownEnd <= space.end && m.isFree(r.end(), grownEnd))
-            {
-                mapFile(r.end(), newLength - r.length(), r.protection(), r.sharing(), r.file(),
-                    r.fileOffsetOf(r.end()), r.advice(), r.locked());
-                c.splice(i, i + 1, List.of(joined(r, grownEnd)));
-                c.mergeAround(i - 1, i + 1);
-                c.commit();
-                return regionStart;
-            }
-            final long dest = m.lowestGap(newLength);
-            if (dest < 0)
-            {
-                undoGrowth(r.file(), oldSize);
-                throw new MappingException(op, "no free range of " + newLength + " bytes to move " + r + " to");
-            }
-            move(r, dest, newLength);
+            throw new MappingException(op, "no free range of " + newLength + " bytes to move " + r + " to");
+        }
+        if (inPlace)
+        {
+            c.splice(i, i + 1, List.of(joined(r, grownEnd)));
+            c.mergeAround(i - 1, i + 1);
+        }
+        else
+        {
             c.splice(i, i + 1, List.of());
             final int j = c.firstEndingAfter(dest);
             c.splice(j, j, List.of(new Region(seq, dest, dest + newLength, r.file(), r.fileOffset(), r.protection(),
                 r.sharing(), r.advice(), r.locked())));
             c.mergeAround(j - 1, j + 1);
-            c.commit();
-            return dest;
+        }
+        c.lockReplaced(op); // r (moved: its range becomes a tombstone) and the neighbours it merges with
+        final long oldSize = growFileFor(op, r.file(), newFileEnd, growFile);
+        try
+        {
+            if (inPlace)
+            {
+                mapFile(r.end(), newLength - r.length(), r.protection(), r.sharing(), r.file(),
+                    r.fileOffsetOf(r.end()), r.advice(), r.locked());
+            }
+            else
+            {
+                move(r, dest, newLength);
+            }
         }
         catch (final KernelException ex)
         {
             undoGrowth(r.file(), oldSize);
             throw new MappingException(op, ex);
         }
+        c.commit();
+        return dest;
     }
 
     private void move(final Region r, final long dest, final long newLength) throws KernelException
@@ -517,7 +559,8 @@ public final class WriteSection implements AutoCloseable
             AddressSpace.requireCovered(op, m, start, start + length);
             if (advice == Advice.DONTNEED)
             {
-                for (final Region r : regionsIn(m, start, start + length))
+                final List<Region> touched = regionsIn(m, start, start + length);
+                for (final Region r : touched)
                 {
                     if (r.locked())
                     {
@@ -525,6 +568,13 @@ public final class WriteSection implements AutoCloseable
                         throw new RegionArgumentException(op, "DONTNEED on " + r + ", which is locked; " +
                             "unlock it first");
                     }
+                }
+                // DONTNEED changes memory readers see (a PRIVATE mapping's dirty pages revert to the file's bytes;
+                // writes through a lease would be dropped): lock like any other change, so pins block it and
+                // speculation across it fails.
+                for (final Region r : touched)
+                {
+                    lock(op, r);
                 }
             }
             try
@@ -604,44 +654,13 @@ public final class WriteSection implements AutoCloseable
         final int i0 = m.indexOf(start);
         final int i1 = firstStartingAtOrAfter(m, i0, stop);
         final Region[] changed = new Region[i1 - i0];
+        boolean any = false;
         for (int i = i0; i < i1; i++)
         {
-            final Region r = m.get(i);
-            changed[i - i0] = change.apply(r);
-            if (changed[i - i0] == null)
-            {
-                continue;
-            }
-            space.mm.writeLock(r);
-            final long ps = Math.max(r.start(), start);
-            final long pe = Math.min(r.end(), stop);
-            try
-            {
-                apply.call(r, ps, pe - ps);
-            }
-            catch (final KernelException ex)
-            {
-                for (int k = i - 1; k >= i0; k--)
-                {
-                    if (changed[k - i0] != null)
-                    {
-                        final Region done = m.get(k);
-                        final long ds = Math.max(done.start(), start);
-                        final long de = Math.min(done.end(), stop);
-                        try
-                        {
-                            revert.call(done, ds, de - ds);
-                        }
-                        catch (final KernelException undo)
-                        {
-                            LOG.error("{}: undo on {} failed: {}", op, done, undo.getMessage());
-                        }
-                    }
-                }
-                throw new MappingException(op, ex);
-            }
+            changed[i - i0] = change.apply(m.get(i));
+            any |= changed[i - i0] != null;
         }
-        if (Arrays.stream(changed).allMatch(Objects::isNull))
+        if (!any)
         {
             return; // nothing changed, so nothing became mergeable: an explicit split stays
         }
@@ -681,6 +700,42 @@ public final class WriteSection implements AutoCloseable
             if (at < c.size() && c.get(at) == piece)
             {
                 c.mergeAround(at - 1, at + 1);
+            }
+        }
+        c.lockReplaced(op); // every changed region (it is replaced) and the neighbours merged with it
+        for (int i = i0; i < i1; i++)
+        {
+            if (changed[i - i0] == null)
+            {
+                continue;
+            }
+            final Region r = m.get(i);
+            final long ps = Math.max(r.start(), start);
+            final long pe = Math.min(r.end(), stop);
+            try
+            {
+                apply.call(r, ps, pe - ps);
+            }
+            catch (final KernelException ex)
+            {
+                for (int k = i - 1; k >= i0; k--)
+                {
+                    if (changed[k - i0] != null)
+                    {
+                        final Region done = m.get(k);
+                        final long ds = Math.max(done.start(), start);
+                        final long de = Math.min(done.end(), stop);
+                        try
+                        {
+                            revert.call(done, ds, de - ds);
+                        }
+                        catch (final KernelException undo)
+                        {
+                            LOG.error("{}: undo on {} failed: {}", op, done, undo.getMessage());
+                        }
+                    }
+                }
+                throw new MappingException(op, ex);
             }
         }
         c.commit();
@@ -836,14 +891,20 @@ public final class WriteSection implements AutoCloseable
         }
     }
 
-    private long growFileFor(final String op, final FileHandle file, final long required, final boolean allowed)
+    /** Refuses, before anything changes, a range past the file's end that may not or cannot grow it. */
+    private void checkGrowth(final String op, final FileHandle file, final long required, final boolean allowed)
         throws MappingException
     {
         final long size = space.fileSize(file);
-        if (size >= required)
+        if (size < required)
         {
-            return -1;
+            refuseGrowth(op, file, required, allowed, size);
         }
+    }
+
+    private void refuseGrowth(final String op, final FileHandle file, final long required, final boolean allowed,
+        final long size)
+    {
         if (!allowed)
         {
             throw new RegionArgumentException(op, "the range ends at file offset " + required + ", past the end of " +
@@ -853,6 +914,17 @@ public final class WriteSection implements AutoCloseable
         {
             throw new RegionArgumentException(op, "file " + file + " is open read-only and cannot grow to " + required);
         }
+    }
+
+    private long growFileFor(final String op, final FileHandle file, final long required, final boolean allowed)
+        throws MappingException
+    {
+        final long size = space.fileSize(file);
+        if (size >= required)
+        {
+            return -1;
+        }
+        refuseGrowth(op, file, required, allowed, size);
         try
         {
             // fallocate, not ftruncate: blocks are reserved now, so a full disk is this error, not a SIGBUS later.
@@ -897,6 +969,7 @@ public final class WriteSection implements AutoCloseable
         private final ArrayList<Region> middle = new ArrayList<>();
         private final List<Region> added = new ArrayList<>();
         private final List<Region> removed = new ArrayList<>();
+        private boolean locked;
 
         Change(final RegionMap from)
         {
@@ -1002,8 +1075,26 @@ public final class WriteSection implements AutoCloseable
             }
         }
 
+        /**
+         * Write-locks every region this change replaces (waiting for its leases, within the section's deadline).
+         * Called before the operation's first system call; a replaced region's pin must not outlive it, because
+         * the region that succeeds it covers the same memory and a later section would wait only for its own pins.
+         */
+        void lockReplaced(final String op)
+        {
+            for (final Region r : removed)
+            {
+                lock(op, r);
+            }
+            locked = true;
+        }
+
         void commit()
         {
+            if (!locked)
+            {
+                throw new IllegalStateException("commit before lockReplaced: a replaced region could still be pinned");
+            }
             for (final Region r : added)
             {
                 r.file().addRegion(); // before any removal, so a file's count never touches zero in between
@@ -1015,7 +1106,7 @@ public final class WriteSection implements AutoCloseable
             space.publish(base.replace(lo, hi, middle, removed, added));
             for (final Region r : removed)
             {
-                space.mm.detach(r);
+                space.mm.detach(r); // locked already: nothing to wait for
                 if (r.file().removeRegion())
                 {
                     space.closeFile(r.file());

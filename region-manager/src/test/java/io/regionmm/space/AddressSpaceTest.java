@@ -14,8 +14,6 @@ import io.regionmm.region.Protection;
 import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
-import io.regionmm.view.Lease;
-import io.regionmm.view.RangeLease;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

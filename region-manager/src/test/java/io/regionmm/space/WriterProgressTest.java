@@ -5,7 +5,6 @@ import io.regionmm.region.FileAccess;
 import io.regionmm.region.FileHandle;
 import io.regionmm.region.Protection;
 import io.regionmm.region.Sharing;
-import io.regionmm.view.Lease;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

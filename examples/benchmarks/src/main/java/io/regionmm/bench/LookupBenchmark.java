@@ -2,7 +2,7 @@ package io.regionmm.bench;
 
 import io.regionmm.kernel.Mman;
 import io.regionmm.region.Region;
-import io.regionmm.view.Lease;
+import io.regionmm.space.Lease;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -148,8 +148,8 @@ public class LookupBenchmark
         {
             for (int i = 0; i < 4; i++)
             {
-                fx.space.mmLock().beginWrite();
-                fx.space.mmLock().endWrite();
+                fx.space.mm.beginWrite();
+                fx.space.mm.endWrite();
             }
             endRound();
         }

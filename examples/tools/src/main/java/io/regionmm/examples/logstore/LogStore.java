@@ -7,10 +7,10 @@ import io.regionmm.region.Protection;
 import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
 import io.regionmm.space.AddressSpace;
+import io.regionmm.space.Lease;
 import io.regionmm.space.MapOptions;
 import io.regionmm.space.MappingException;
 import io.regionmm.space.RegionArgumentException;
-import io.regionmm.view.Lease;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

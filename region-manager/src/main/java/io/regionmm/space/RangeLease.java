@@ -1,4 +1,4 @@
-package io.regionmm.view;
+package io.regionmm.space;
 
 import io.regionmm.lock.MmLock;
 import io.regionmm.region.Protection;
@@ -10,32 +10,26 @@ import java.util.List;
 
 /**
  * Pins on every region of a contiguous range (several adjacent regions): until it closes, none of them can be
- * unmapped, moved, shrunk or re-protected, so the range's memory may be read directly through {@link #segment()},
- * and written through {@link #writableSegment()} when every region is READ_WRITE (a record that straddles two
- * regions). Like a {@link Lease}'s, the writable segment belongs to an arena confined to the leasing thread and
- * closed with the lease: a write through it after the regions changed could be a SIGSEGV.
- * Obtained from {@code AddressSpace.leaseRange}; close it on the thread that took it.
+ * unmapped, moved, shrunk, re-protected or DONTNEED'd, so the range's memory may be read directly through
+ * {@link #segment()}, and written through {@link #writableSegment()} when every region is READ_WRITE (a record that
+ * straddles two regions). Like a {@link Lease}'s, the writable segment belongs to an arena confined to the leasing
+ * thread and closed with the lease: a write through it after the regions changed could be a SIGSEGV.
+ * Obtained from {@link AddressSpace#leaseRange}; the rules of {@link Lease} about threads apply.
  */
-public final class RangeLease implements AutoCloseable
+public final class RangeLease extends PinOwner
 {
     private final MmLock mm;
     private final List<Region> regions;
     private final MemorySegment range;
     private Arena writeArena;
-    private boolean closed;
 
-    /**
-     * Wraps pins already taken, one per region. Called by the address space.
-     *
-     * @param mm      the lock the pins were taken on.
-     * @param regions the pinned regions, in address order, adjacent.
-     * @param range   the range's memory, a read-only slice of the window.
-     */
-    public RangeLease(final MmLock mm, final List<Region> regions, final MemorySegment range)
+    /** Wraps pins the calling thread has just taken, one per region, in address order. */
+    RangeLease(final MmLock mm, final List<Region> regions, final MemorySegment range)
     {
         this.mm = mm;
         this.regions = List.copyOf(regions);
         this.range = range;
+        watchForLeaks();
     }
 
     /** @return the pinned regions, in address order. */
@@ -57,9 +51,11 @@ public final class RangeLease implements AutoCloseable
      * @return the range's memory, writable, valid until this lease closes and only on this thread; index 0 is the
      *         range's start.
      * @throws IllegalStateException when a region of the range is not READ_WRITE, or the lease is closed.
+     * @throws WrongThreadException  when called by another thread than the one that took the lease.
      */
     public MemorySegment writableSegment()
     {
+        checkOwner("writableSegment");
         checkOpen();
         for (final Region r : regions)
         {
@@ -75,30 +71,22 @@ public final class RangeLease implements AutoCloseable
         return MemorySegment.ofAddress(range.address()).reinterpret(range.byteSize(), writeArena, null);
     }
 
-    private void checkOpen()
+    @Override
+    String describe()
     {
-        if (closed)
-        {
-            throw new IllegalStateException("range lease on " + regions + " is closed");
-        }
+        return "range lease on " + regions;
     }
 
-    /** Drops every pin. Idempotent. */
     @Override
-    public void close()
+    void release()
     {
-        if (closed)
-        {
-            return;
-        }
-        closed = true;
         if (writeArena != null)
         {
             writeArena.close(); // before the pins go: no write through it can reach a region being changed
         }
-        for (final Region r : regions)
+        for (int i = regions.size() - 1; i >= 0; i--)
         {
-            mm.endRead(r);
+            mm.endRead(regions.get(i));
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.regionmm.view;
+package io.regionmm.space;
 
 import io.regionmm.lock.MmLock;
 import io.regionmm.region.Protection;
@@ -10,17 +10,18 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A pin on one region (the kernel's per-VMA read lock): while it is open the region cannot be unmapped, moved,
- * shrunk or re-protected, so its memory may be read, and for READ_WRITE regions written, directly.
+ * shrunk, re-protected or DONTNEED'd, so its memory may be read, and for READ_WRITE regions written, directly.
  *
  * <p>{@link #segment()} is read-only and needs no scoping: reads of the window never fault. {@link #writableSegment()}
  * belongs to an arena confined to the leasing thread and closed with the lease, because a write through a stale
  * view into a range that has since become read-only (or a tombstone) is a SIGSEGV that kills the JVM; after
  * {@link #close()} using it throws {@link IllegalStateException}.
  *
- * <p>Obtained from {@code AddressSpace.lease}; close it on the same thread, and do not begin a write section
- * while holding it (the writer would wait for this lease).
+ * <p>Obtained from {@link AddressSpace#lease}. Close it on the thread that took it (another thread's close throws
+ * and changes nothing). While it is open, that thread cannot write to the space (a writer waits for pins, so the
+ * call throws instead of deadlocking), and its reads never wait for a writer that waits for this lease.
  */
-public final class Lease implements AutoCloseable
+public final class Lease extends PinOwner
 {
     private final MmLock mm;
     private final Region region;
@@ -29,26 +30,15 @@ public final class Lease implements AutoCloseable
     private final MemorySegment window;
     private final long offsetInWindow;
     private Arena writeArena;
-    private boolean closed;
 
-    /**
-     * Wraps a pin already taken with {@link MmLock#tryStartRead}. Called by the address space.
-     *
-     * @param mm          the lock the pin was taken on.
-     * @param region      the pinned region, its view attached.
-     * @param window      the space's window, read-only.
-     * @param windowStart the window's first address.
-     */
-    public Lease(final MmLock mm, final Region region, final MemorySegment window, final long windowStart)
+    /** Wraps a pin the calling thread has just taken with {@link MmLock#tryStartRead}. */
+    Lease(final MmLock mm, final Region region, final MemorySegment window, final long windowStart)
     {
-        if (!window.isReadOnly())
-        {
-            throw new IllegalArgumentException("Lease: the window segment must be read-only");
-        }
         this.mm = mm;
         this.region = region;
         this.window = window;
         this.offsetInWindow = region.start() - windowStart;
+        watchForLeaks();
     }
 
     /** @return the pinned region (its fields are immutable). */
@@ -122,9 +112,11 @@ public final class Lease implements AutoCloseable
     /**
      * @return the region's memory, writable, valid until this lease closes and only on this thread.
      * @throws IllegalStateException when the region is READ, or the lease is closed.
+     * @throws WrongThreadException  when called by another thread than the one that took the lease.
      */
     public MemorySegment writableSegment()
     {
+        checkOwner("writableSegment");
         checkOpen();
         if (region.protection() != Protection.READ_WRITE)
         {
@@ -137,28 +129,18 @@ public final class Lease implements AutoCloseable
         return MemorySegment.ofAddress(region.start()).reinterpret(region.length(), writeArena, null);
     }
 
-    private void checkOpen()
+    @Override
+    String describe()
     {
-        if (closed)
-        {
-            throw new IllegalStateException("lease on " + region + " is closed");
-        }
+        return "lease on " + region;
     }
 
-    /**
-     * Drops the pin (and kills the writable segment). Idempotent.
-     */
     @Override
-    public void close()
+    void release()
     {
-        if (closed)
-        {
-            return;
-        }
-        closed = true;
         if (writeArena != null)
         {
-            writeArena.close();
+            writeArena.close(); // confined to us, the owner: cannot fail here
         }
         mm.endRead(region);
     }

@@ -1,0 +1,140 @@
+package io.regionmm.space;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.ref.Cleaner;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * What a lease and a range lease share: the thread that took the pins (only it may drop them: the pins are counted
+ * per thread, and the writable view belongs to an arena confined to it), an atomic, idempotent close, and leak
+ * detection.
+ *
+ * <p>Leak detection: a lease that becomes unreachable while still open is reported through SLF4J (WARN) with the
+ * region and the thread, and with where it was taken when that was recorded. Its pin is not dropped: a writable
+ * segment of it may still be reachable, and a write through it into a region that a writer then made read-only
+ * would kill the JVM; so the report is what tells why writers of the region wait. Which leases are watched is set
+ * by {@code -Dregionmm.leaseTracking}: {@code sample} (the default: one lease in {@value #SAMPLE_EVERY}, with where it
+ * was taken, so a leak that recurs is reported while the common lease pays nothing measurable), {@code all} (every
+ * lease, with where it was taken: for tests and debugging) or {@code off}.
+ */
+abstract class PinOwner implements AutoCloseable
+{
+    static final int SAMPLE_EVERY = 256;
+    private static final Logger LOG = LoggerFactory.getLogger(Lease.class);
+    private static final Mode MODE = Mode.of(System.getProperty("regionmm.leaseTracking", "sample"));
+    private static final Cleaner CLEANER = MODE == Mode.OFF ? null : Cleaner.create();
+
+    private enum Mode
+    {
+        OFF, SAMPLE, ALL;
+
+        static Mode of(final String value)
+        {
+            return switch (value)
+            {
+                case "off" -> OFF;
+                case "all" -> ALL;
+                default -> SAMPLE;
+            };
+        }
+    }
+
+    private final Thread owner = Thread.currentThread();
+    private Watch watch;
+    private boolean closed; // read and written by the owner only
+
+    /** Called at the end of a subclass's constructor, when {@link #describe()} works. */
+    final void watchForLeaks()
+    {
+        if (MODE == Mode.ALL || MODE == Mode.SAMPLE && ThreadLocalRandom.current().nextInt(SAMPLE_EVERY) == 0)
+        {
+            watch = new Watch(owner.getName(), describe(), new Throwable("the lease was taken here"));
+            watch.cleanable = CLEANER.register(this, watch);
+        }
+    }
+
+    /** @return what the pins are on, for messages (called on leak reports too: must not need the lease). */
+    abstract String describe();
+
+    /** Drops the pins and kills the writable view; called once, on the owner thread. */
+    abstract void release();
+
+    /** @return true once closed. */
+    public final boolean isClosed()
+    {
+        return closed;
+    }
+
+    final void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException(describe() + " is closed");
+        }
+    }
+
+    /** For a view that only the owner may create (its arena is confined to the owner). */
+    final void checkOwner(final String op)
+    {
+        if (Thread.currentThread() != owner)
+        {
+            throw new WrongThreadException(op + ": " + describe() + " belongs to thread " + owner.getName() +
+                ", not " + Thread.currentThread().getName());
+        }
+    }
+
+    /**
+     * Drops the pin(s) and kills the writable segment. Idempotent. Only the thread that took the lease may close it:
+     * from any other thread this throws {@link WrongThreadException} and changes nothing (the lease stays open and
+     * its owner's close still works).
+     */
+    @Override
+    public final void close()
+    {
+        checkOwner("close");
+        if (closed)
+        {
+            return;
+        }
+        if (watch == null)
+        {
+            release();
+        }
+        else
+        {
+            release();
+            watch.closed = true;
+            watch.cleanable.clean(); // unregisters; the action sees closed and stays quiet
+        }
+        closed = true; // last: if release() threw, the lease is still open and close can be called again
+    }
+
+    /** The leak report's state: must not refer to the lease, or the lease would never become unreachable. */
+    private static final class Watch implements Runnable
+    {
+        private final String thread;
+        private final String description;
+        private final Throwable site;
+        private volatile boolean closed;
+        private Cleaner.Cleanable cleanable;
+
+        Watch(final String thread, final String description, final Throwable site)
+        {
+            this.thread = thread;
+            this.description = description;
+            this.site = site;
+        }
+
+        @Override
+        public void run()
+        {
+            if (!closed)
+            {
+                LOG.warn("{} taken by thread {} became unreachable without close(): its pin stays, so writers of " +
+                    "its region(s) will wait for it; close leases with try-with-resources", description, thread, site);
+            }
+        }
+    }
+}
