@@ -6,8 +6,8 @@ module io.regionmm.region {
     requires org.slf4j;
     requires org.agrona;
 
+    // The front door: the space, its value types, leases and exceptions. The protocol (lock) and the map's data
+    // structures (map) are internal: nothing outside can change a count, a lock word or a map.
     exports io.regionmm.space;
     exports io.regionmm.region;
-    exports io.regionmm.map;
-    exports io.regionmm.lock;
 }

@@ -80,9 +80,8 @@ public final class AddressSpace implements AutoCloseable
     private final MemorySegment readOnlyWindow; // made once: leases read through it
     @SuppressWarnings("unused") // through MAP
     private RegionMap map;
-    // Guarded by the write lock.
-    private final List<FileHandle> files = new ArrayList<>();
-    private int nextFileId = 1;
+    // Guarded by the mm lock.
+    final FileTable files;
     // The open write section, set and cleared by its thread under the write lock: one-shot calls made by that thread
     // join it instead of opening a second section (which would make the sequence even while the first is open).
     private WriteSection section;
@@ -95,6 +94,7 @@ public final class AddressSpace implements AutoCloseable
     private AddressSpace(final Kernel kernel, final long windowSize) throws MappingException
     {
         this.kernel = kernel;
+        this.files = new FileTable(kernel);
         this.page = kernel.pageSize();
         if (windowSize <= 0 || windowSize % page != 0)
         {
@@ -192,17 +192,15 @@ public final class AddressSpace implements AutoCloseable
             final FileStat st = kernel.fstat(fd);
             if (!st.isRegularFile())
             {
-                closeQuietly(fd);
+                FileTable.closeQuietly(kernel, fd);
                 throw new RegionArgumentException("openFile", "path=" + path + " is not a regular file" +
                     (st.isDirectory() ? " (a directory)" : ""));
             }
             final boolean opened = enterWrite("openFile");
             try
             {
-                final FileHandle f = new FileHandle(nextFileId++, path, fd, access == FileAccess.READ_WRITE,
-                    st.inode(), st.devMajor(), st.devMinor());
-                files.add(f);
-                return f;
+                return files.add(path, fd, access == FileAccess.READ_WRITE, st.inode(), st.devMajor(),
+                    st.devMinor());
             }
             finally
             {
@@ -211,7 +209,7 @@ public final class AddressSpace implements AutoCloseable
         }
         catch (final KernelException ex)
         {
-            closeQuietly(fd);
+            FileTable.closeQuietly(kernel, fd);
             throw new MappingException("openFile", ex);
         }
     }
@@ -227,11 +225,7 @@ public final class AddressSpace implements AutoCloseable
         final boolean opened = enterWrite("releaseFile");
         try
         {
-            checkOwned("releaseFile", file);
-            if (file.release())
-            {
-                closeFile(file);
-            }
+            files.release("releaseFile", file);
         }
         finally
         {
@@ -240,15 +234,31 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
-     * @param file a handle of this space.
+     * @param file a handle of this space, not released.
      * @return the file's current length.
-     * @throws MappingException when fstat fails.
+     * @throws MappingException        when fstat fails.
+     * @throws RegionArgumentException when the handle is not this space's, or was released.
      */
     public long fileSize(final FileHandle file) throws MappingException
     {
+        mm.beginRead(); // the descriptor cannot close (and its number be reused) meanwhile
         try
         {
-            return kernel.fstat(file.fd()).size();
+            checkOpen("fileSize");
+            files.checkMappable("fileSize", file);
+            return fileSizeLocked(file);
+        }
+        finally
+        {
+            mm.endRead();
+        }
+    }
+
+    long fileSizeLocked(final FileHandle file) throws MappingException
+    {
+        try
+        {
+            return kernel.fstat(files.fd("fileSize", file)).size();
         }
         catch (final KernelException ex)
         {
@@ -256,34 +266,20 @@ public final class AddressSpace implements AutoCloseable
         }
     }
 
-    void checkOwned(final String op, final FileHandle file)
+    /**
+     * @param file a handle of this space.
+     * @return true while its descriptor is open: until it is released and no region maps it any more.
+     */
+    public boolean isFileOpen(final FileHandle file)
     {
-        if (!files.contains(file))
-        {
-            throw new RegionArgumentException(op, "file " + file + " does not belong to this address space");
-        }
-        if (file.isClosed() || file.isReleased())
-        {
-            throw new RegionArgumentException(op, "file " + file + " was released");
-        }
-    }
-
-    void closeFile(final FileHandle file)
-    {
-        file.markClosed();
-        files.remove(file);
-        closeQuietly(file.fd());
-    }
-
-    private void closeQuietly(final int fd)
-    {
+        mm.beginRead();
         try
         {
-            kernel.close(fd);
+            return files.isOpen(file);
         }
-        catch (final KernelException ex)
+        finally
         {
-            LOG.warn("close of fd {} failed: {}", fd, ex.getMessage());
+            mm.endRead();
         }
     }
 
@@ -589,9 +585,22 @@ public final class AddressSpace implements AutoCloseable
     // ------------------------------------------------------------------ map access for sections and readers
 
     /**
+     * The region covering an address in the newest map, found without a lock and without waiting. It may be
+     * replaced the moment this returns (its fields stay true of what it was); to use its memory, take a
+     * {@link #lease}.
+     *
+     * @param address any address.
+     * @return the region, or null when none covers the address.
+     */
+    public Region regionAt(final long address)
+    {
+        return snapshot().find(address);
+    }
+
+    /**
      * @return the current version of the region map (lock-free; may be superseded at any moment).
      */
-    public RegionMap snapshot()
+    RegionMap snapshot()
     {
         // acquire: pairs with publish's release; the regions in the map are fully constructed.
         return (RegionMap)MAP.getAcquire(this);
@@ -1215,10 +1224,7 @@ public final class AddressSpace implements AutoCloseable
             }
             finally
             {
-                for (final FileHandle f : List.copyOf(files))
-                {
-                    closeFile(f);
-                }
+                files.closeAll();
             }
             LOG.debug("address space [{}, {}) closed at sequence {}", hex(base), hex(end), s);
         }

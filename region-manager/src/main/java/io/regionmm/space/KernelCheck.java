@@ -88,7 +88,7 @@ public final class KernelCheck
      * @param end   window end.
      * @return the comparison with the kernel's current VMAs.
      */
-    public static Report compare(final RegionMap map, final long start, final long end)
+    static Report compare(final RegionMap map, final long start, final long end)
     {
         final List<Vma> ours = new ArrayList<>();
         long at = start;

@@ -157,7 +157,7 @@ public final class WriteSection implements AutoCloseable
         Objects.requireNonNull(protection, "protection");
         Objects.requireNonNull(sharing, "sharing");
         Objects.requireNonNull(options, "options");
-        space.checkOwned(op, file);
+        space.files.checkMappable(op, file);
         if (offset < 0 || offset % page != 0)
         {
             throw new RegionArgumentException(op, "offset=" + offset + " must be non-negative and page-aligned");
@@ -787,7 +787,8 @@ public final class WriteSection implements AutoCloseable
     {
         try
         {
-            space.kernel.mmap(addr, length, protection.prot(), sharing.flag() | Mman.MAP_FIXED, file.fd(), offset);
+            space.kernel.mmap(addr, length, protection.prot(), sharing.flag() | Mman.MAP_FIXED,
+                space.files.fd("map", file), offset);
         }
         catch (final KernelException ex)
         {
@@ -863,7 +864,7 @@ public final class WriteSection implements AutoCloseable
         try
         {
             space.kernel.mmap(from, to - from, r.protection().prot(), r.sharing().flag() | Mman.MAP_FIXED,
-                r.file().fd(), r.fileOffsetOf(from));
+                space.files.fd("restore", r.file()), r.fileOffsetOf(from));
             if (r.locked())
             {
                 space.kernel.mlock(from, to - from);
@@ -895,7 +896,7 @@ public final class WriteSection implements AutoCloseable
     private void checkGrowth(final String op, final FileHandle file, final long required, final boolean allowed)
         throws MappingException
     {
-        final long size = space.fileSize(file);
+        final long size = space.fileSizeLocked(file);
         if (size < required)
         {
             refuseGrowth(op, file, required, allowed, size);
@@ -919,7 +920,7 @@ public final class WriteSection implements AutoCloseable
     private long growFileFor(final String op, final FileHandle file, final long required, final boolean allowed)
         throws MappingException
     {
-        final long size = space.fileSize(file);
+        final long size = space.fileSizeLocked(file);
         if (size >= required)
         {
             return -1;
@@ -928,7 +929,7 @@ public final class WriteSection implements AutoCloseable
         try
         {
             // fallocate, not ftruncate: blocks are reserved now, so a full disk is this error, not a SIGBUS later.
-            space.kernel.fallocate(file.fd(), 0, size, required - size);
+            space.kernel.fallocate(space.files.fd("grow", file), 0, size, required - size);
         }
         catch (final KernelException ex)
         {
@@ -946,7 +947,7 @@ public final class WriteSection implements AutoCloseable
         }
         try
         {
-            space.kernel.ftruncate(file.fd(), oldSize);
+            space.kernel.ftruncate(space.files.fd("grow", file), oldSize);
         }
         catch (final KernelException ex)
         {
@@ -1097,7 +1098,7 @@ public final class WriteSection implements AutoCloseable
             }
             for (final Region r : added)
             {
-                r.file().addRegion(); // before any removal, so a file's count never touches zero in between
+                space.files.addRegion(r.file()); // before any removal: a file's count never touches zero in between
                 if (r.view() == null)
                 {
                     r.attachView(space.windowView(r.start(), r.length())); // published with the map below
@@ -1107,10 +1108,7 @@ public final class WriteSection implements AutoCloseable
             for (final Region r : removed)
             {
                 space.mm.detach(r); // locked already: nothing to wait for
-                if (r.file().removeRegion())
-                {
-                    space.closeFile(r.file());
-                }
+                space.files.removeRegion(r.file());
             }
         }
 

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RegionListTest
 {
-    private static final FileHandle FILE = new FileHandle(1, Path.of("f"), -1, true, 1, 0, 0);
+    private static final FileHandle FILE = new FileHandle(1, Path.of("f"), true, 1, 0, 0);
 
     /** Region number k: page k, so start order is k order. */
     private static Region region(final long k)

@@ -27,7 +27,7 @@ class RegionMapTest
 {
     private static final long BASE = 1L << 40;
     private static final long PAGE = 4096;
-    private static final FileHandle FILE = new FileHandle(1, Path.of("f"), -1, true, 1, 0, 0);
+    private static final FileHandle FILE = new FileHandle(1, Path.of("f"), true, 1, 0, 0);
 
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})

@@ -1,5 +1,6 @@
 package io.regionmm.bench;
 
+import io.regionmm.map.RegionMap;
 import io.regionmm.region.FileAccess;
 import io.regionmm.region.FileHandle;
 import io.regionmm.region.Protection;
@@ -35,8 +36,12 @@ final class Fixture implements AutoCloseable
     final MemorySegment raw;
     final long[] addresses = new long[ADDRESSES];
     final long base;
+    /** The file's own descriptor, for baselines that map it raw (the space keeps its descriptor to itself). */
+    final int fd;
+    /** A map version equal to the space's, for benchmarks of the map's own lookups (the space's is internal). */
+    final RegionMap map;
 
-    Fixture(final int n) throws IOException, MappingException
+    Fixture(final int n) throws IOException, MappingException, io.regionmm.kernel.KernelException
     {
         dir = Files.createTempDirectory("regionmm-bench");
         final Path path = dir.resolve("data");
@@ -63,6 +68,8 @@ final class Fixture implements AutoCloseable
         {
             raw = ch.map(FileChannel.MapMode.READ_WRITE, 0, n * PAGE, rawArena);
         }
+        fd = io.regionmm.kernel.Kernel.system().open(path.toString(), io.regionmm.kernel.Fcntl.O_RDWR, 0);
+        map = RegionMap.of(base, space.windowEnd(), space.regions().toArray(new Region[0]));
         final SplittableRandom random = new SplittableRandom(42);
         for (int i = 0; i < ADDRESSES; i++)
         {
@@ -80,7 +87,7 @@ final class Fixture implements AutoCloseable
 
     Region regionAt(final int i)
     {
-        return space.snapshot().get(i);
+        return space.regions().get(i);
     }
 
     @Override
@@ -88,6 +95,14 @@ final class Fixture implements AutoCloseable
     {
         space.close();
         rawArena.close();
+        try
+        {
+            io.regionmm.kernel.Kernel.system().close(fd);
+        }
+        catch (final io.regionmm.kernel.KernelException ex)
+        {
+            throw new IOException(ex);
+        }
         try (var files = Files.walk(dir))
         {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

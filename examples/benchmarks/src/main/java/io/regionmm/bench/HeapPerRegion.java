@@ -39,7 +39,7 @@ public final class HeapPerRegion
 
     private static RegionMap build(final int n)
     {
-        final FileHandle file = new FileHandle(1, Path.of("none"), -1, true, 1, 0, 0);
+        final FileHandle file = new FileHandle(1, Path.of("none"), true, 1, 0, 0);
         final long base = 1L << 40;
         final Region[] rs = new Region[n];
         for (int k = 0; k < n; k++)

@@ -148,8 +148,7 @@ public class LookupBenchmark
         {
             for (int i = 0; i < 4; i++)
             {
-                fx.space.mm.beginWrite();
-                fx.space.mm.endWrite();
+                fx.space.beginWrite().close();
             }
             endRound();
         }
@@ -209,8 +208,8 @@ public class LookupBenchmark
             long i = 0;
             while (!stop)
             {
-                k.fstat(fx.file.fd());
-                k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(), 0);
+                k.fstat(fx.fd);
+                k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.fd, 0);
                 k.mmap(at, 2 * Fixture.PAGE, Mman.PROT_READ, tombstone | Mman.MAP_FIXED, -1, 0);
                 baselineWrites(fx.base + (regions + 2 + (i++ & 7)) * Fixture.PAGE);
                 endRound();
@@ -264,13 +263,13 @@ public class LookupBenchmark
     @Benchmark
     public Region mapFindPageIndex(final Cursor c)
     {
-        return fx.space.snapshot().find(fx.addresses[c.next()]);
+        return fx.map.find(fx.addresses[c.next()]);
     }
 
     @Benchmark
     public Region mapFindBinarySearch(final Cursor c)
     {
-        return fx.space.snapshot().findByBinarySearch(fx.addresses[c.next()]);
+        return fx.map.findByBinarySearch(fx.addresses[c.next()]);
     }
 
     @Benchmark

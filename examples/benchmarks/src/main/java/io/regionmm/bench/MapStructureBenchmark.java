@@ -45,7 +45,7 @@ public class MapStructureBenchmark
     @Setup
     public void setUp()
     {
-        final FileHandle file = new FileHandle(1, Path.of("none"), -1, true, 1, 0, 0);
+        final FileHandle file = new FileHandle(1, Path.of("none"), true, 1, 0, 0);
         final Region[] rs = new Region[regions];
         final SplittableRandom random = new SplittableRandom(7);
         long at = 0;

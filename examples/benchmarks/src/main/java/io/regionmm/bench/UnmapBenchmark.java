@@ -63,13 +63,13 @@ public class UnmapBenchmark
             f.setLength(Fixture.PAGE);
         }
         bareAddress = Kernel.system().mmap(0, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED,
-            fx.file.fd(), 0);
+            fx.fd, 0);
         final Kernel k = Kernel.system();
         mirror = k.mmap(0, 1L << 30, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE, -1, 0);
         for (int i = 0; i < 64; i++)
         {
             final int prot = i % 2 == 0 ? Mman.PROT_READ : Mman.PROT_READ | Mman.PROT_WRITE; // as the fixture's
-            k.mmap(mirror + i * Fixture.PAGE, Fixture.PAGE, prot, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(),
+            k.mmap(mirror + i * Fixture.PAGE, Fixture.PAGE, prot, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.fd,
                 i * Fixture.PAGE);
         }
         mirrorAt = mirror + 63 * Fixture.PAGE;
@@ -116,7 +116,7 @@ public class UnmapBenchmark
         final Kernel k = Kernel.system();
         k.munmap(bareAddress, Fixture.PAGE);
         bareAddress = k.mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED,
-            fx.file.fd(), 0);
+            fx.fd, 0);
     }
 
     @Benchmark
@@ -124,7 +124,7 @@ public class UnmapBenchmark
     {
         final Kernel k = Kernel.system();
         k.munmap(mirrorAt, Fixture.PAGE);
-        k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(),
+        k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.fd,
             63 * Fixture.PAGE);
     }
 
@@ -133,7 +133,7 @@ public class UnmapBenchmark
     {
         final Kernel k = Kernel.system();
         Fixture.tombstone(mirrorAt);
-        k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(),
+        k.mmap(mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.fd,
             63 * Fixture.PAGE);
     }
 
@@ -144,7 +144,7 @@ public class UnmapBenchmark
         final Kernel k = Kernel.system();
         Fixture.tombstone(bareAddress);
         k.mmap(bareAddress, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED,
-            fx.file.fd(), 0);
+            fx.fd, 0);
     }
 
     @Benchmark
@@ -169,7 +169,7 @@ public class UnmapBenchmark
         public void mapBack(final UnmapBenchmark b) throws Exception
         {
             final long at = b.fx.base + 63 * Fixture.PAGE;
-            if (b.fx.space.snapshot().find(at) == null) // the fixture starts with it mapped
+            if (b.fx.map.find(at) == null) // the fixture starts with it mapped
             {
                 b.fx.space.map(b.fx.file, 63 * Fixture.PAGE, Fixture.PAGE, Protection.READ_WRITE, Sharing.SHARED,
                     MapOptions.DEFAULT.at(at));
@@ -185,7 +185,7 @@ public class UnmapBenchmark
         public void mapBack(final UnmapBenchmark b) throws Exception
         {
             b.bareAddress = Kernel.system().mmap(b.bareAddress, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE,
-                Mman.MAP_SHARED | Mman.MAP_FIXED, b.fx.file.fd(), 0);
+                Mman.MAP_SHARED | Mman.MAP_FIXED, b.fx.fd, 0);
         }
     }
 
@@ -197,7 +197,7 @@ public class UnmapBenchmark
         public void mapBack(final UnmapBenchmark b) throws Exception
         {
             Kernel.system().mmap(b.mirrorAt, Fixture.PAGE, Mman.PROT_READ | Mman.PROT_WRITE,
-                Mman.MAP_SHARED | Mman.MAP_FIXED, b.fx.file.fd(), 63 * Fixture.PAGE);
+                Mman.MAP_SHARED | Mman.MAP_FIXED, b.fx.fd, 63 * Fixture.PAGE);
         }
     }
 

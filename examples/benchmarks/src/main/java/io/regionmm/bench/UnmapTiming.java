@@ -38,7 +38,7 @@ public final class UnmapTiming
             for (int i = 0; i < n; i++)
             {
                 final int prot = i % 2 == 0 ? Mman.PROT_READ : Mman.PROT_READ | Mman.PROT_WRITE; // as the fixture's
-                k.mmap(mirror + i * page, page, prot, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(), i * page);
+                k.mmap(mirror + i * page, page, prot, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.fd, i * page);
             }
             final int last = n - 1;
             final Protection lastProtection = last % 2 == 0 ? Protection.READ : Protection.READ_WRITE;
@@ -78,7 +78,7 @@ public final class UnmapTiming
                     final long t2 = System.nanoTime();
                     Fixture.tombstone(mirrorAt);
                     final long t3 = System.nanoTime();
-                    k.mmap(mirrorAt, page, lastProt, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.file.fd(), last * page);
+                    k.mmap(mirrorAt, page, lastProt, Mman.MAP_SHARED | Mman.MAP_FIXED, fx.fd, last * page);
                     ours += t1 - t0;
                     bare += t3 - t2;
                 }

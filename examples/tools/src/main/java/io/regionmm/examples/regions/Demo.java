@@ -159,7 +159,7 @@ final class Demo
     {
         while (!stop.get())
         {
-            final List<Region> regions = space.snapshot().regions();
+            final List<Region> regions = space.regions();
             if (regions.isEmpty())
             {
                 Thread.onSpinWait();

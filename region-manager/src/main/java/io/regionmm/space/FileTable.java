@@ -1,0 +1,160 @@
+package io.regionmm.space;
+
+import io.regionmm.kernel.Kernel;
+import io.regionmm.kernel.KernelException;
+import io.regionmm.region.FileHandle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+
+/**
+ * The files of one address space: each handle's descriptor, how many regions map it and whether its owner has
+ * released it. The descriptor closes when the handle is released and no region maps it; from then on the handle is
+ * refused as "released", so no path can use a descriptor number after close (the kernel reuses numbers at once).
+ * Guarded by the space's mm lock: changes under the write lock, lookups under either mode.
+ */
+final class FileTable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(FileTable.class);
+
+    /** One open file. */
+    private static final class Entry
+    {
+        final int fd;
+        int regions;
+        boolean released;
+
+        Entry(final int fd)
+        {
+            this.fd = fd;
+        }
+    }
+
+    private final Kernel kernel;
+    private final Map<FileHandle, Entry> open = new IdentityHashMap<>();
+    // Handles whose descriptor is closed: refused as "released", not as strangers (weak: a forgotten handle goes).
+    private final Set<FileHandle> gone = Collections.newSetFromMap(new WeakHashMap<>());
+    private int nextId = 1;
+
+    FileTable(final Kernel kernel)
+    {
+        this.kernel = kernel;
+    }
+
+    FileHandle add(final java.nio.file.Path path, final int fd, final boolean writable, final long inode,
+        final int devMajor, final int devMinor)
+    {
+        final FileHandle h = new FileHandle(nextId++, path, writable, inode, devMajor, devMinor);
+        open.put(h, new Entry(fd));
+        return h;
+    }
+
+    /** @throws RegionArgumentException unless {@code h} is open in this space and not released. */
+    void checkMappable(final String op, final FileHandle h)
+    {
+        final Entry e = entry(op, h);
+        if (e.released)
+        {
+            throw released(op, h);
+        }
+    }
+
+    /** @return the descriptor of an open handle (released handles still mapped by regions included). */
+    int fd(final String op, final FileHandle h)
+    {
+        return entry(op, h).fd;
+    }
+
+    private Entry entry(final String op, final FileHandle h)
+    {
+        final Entry e = open.get(h);
+        if (e == null)
+        {
+            throw gone.contains(h) ? released(op, h) :
+                new RegionArgumentException(op, "file " + h + " does not belong to this address space");
+        }
+        return e;
+    }
+
+    private static RegionArgumentException released(final String op, final FileHandle h)
+    {
+        return new RegionArgumentException(op, "file " + h + " was released");
+    }
+
+    /** Marks the owner's release; closes the descriptor when no region maps the file. */
+    void release(final String op, final FileHandle h)
+    {
+        checkMappable(op, h);
+        final Entry e = open.get(h);
+        e.released = true;
+        if (e.regions == 0)
+        {
+            close(h);
+        }
+    }
+
+    void addRegion(final FileHandle h)
+    {
+        final Entry e = open.get(h);
+        if (e == null)
+        {
+            throw new IllegalStateException("file " + h + " is closed");
+        }
+        e.regions++;
+    }
+
+    void removeRegion(final FileHandle h)
+    {
+        final Entry e = open.get(h);
+        if (--e.regions == 0 && e.released)
+        {
+            close(h);
+        }
+    }
+
+    /** @return true while the handle's descriptor is open (its owner holds it, or regions map it). */
+    boolean isOpen(final FileHandle h)
+    {
+        return open.containsKey(h);
+    }
+
+    /** @return how many regions map the file (0 once closed). */
+    int regions(final FileHandle h)
+    {
+        final Entry e = open.get(h);
+        return e == null ? 0 : e.regions;
+    }
+
+    void closeAll()
+    {
+        for (final FileHandle h : new ArrayList<>(open.keySet()))
+        {
+            close(h);
+        }
+    }
+
+    private void close(final FileHandle h)
+    {
+        final Entry e = open.remove(h);
+        gone.add(h);
+        closeQuietly(kernel, e.fd);
+    }
+
+    static void closeQuietly(final Kernel kernel, final int fd)
+    {
+        try
+        {
+            kernel.close(fd);
+        }
+        catch (final KernelException ex)
+        {
+            LOG.warn("close of fd {} failed: {}", fd, ex.getMessage());
+        }
+    }
+}
