@@ -310,6 +310,7 @@ public final class MmLock
 
     private void closeSection()
     {
+        assert ((long)SEQ.get(this) & 1) == 1 : "closing a section with an even sequence " + (long)SEQ.get(this);
         drainDeadline = NO_DEADLINE;
         // release: pairs with the acquire loads of seq in speculateTryBegin and tryStartRead; everything the
         // section did (mappings, map publication) is visible to whoever sees the even value.
@@ -576,18 +577,30 @@ public final class MmLock
             return;
         }
         long parkNs = MIN_PARK_NS;
-        // tryLock barges past queued writers even on a fair lock: it fails only while a writer holds the lock.
-        while (!rw.readLock().tryLock())
+        boolean interrupted = false;
+        try
         {
-            final RegionLock w = waitedFor;
-            if (w != null && p.holds(w))
+            // tryLock barges past queued writers even on a fair lock: it fails only while a writer holds the lock.
+            while (!rw.readLock().tryLock())
             {
-                throw new IllegalStateException("a read under the mm lock would wait for write section " +
-                    (long)SEQ.getOpaque(this) + ", which waits for this thread's pin on " + w + " (" + p.describe() +
-                    "); close the lease first, or read with readNoWait");
+                final RegionLock w = waitedFor;
+                if (w != null && p.holds(w))
+                {
+                    throw new IllegalStateException("a read under the mm lock would wait for write section " +
+                        (long)SEQ.getOpaque(this) + ", which waits for this thread's pin on " + w + " (" +
+                        p.describe() + "); close the lease first, or read with readNoWait");
+                }
+                LockSupport.parkNanos(this, parkNs);
+                parkNs = Math.min(parkNs * 2, MAX_PARK_NS);
+                interrupted |= Thread.interrupted(); // keep parking (as lock() would), restore below
             }
-            LockSupport.parkNanos(this, parkNs);
-            parkNs = Math.min(parkNs * 2, MAX_PARK_NS);
+        }
+        finally
+        {
+            if (interrupted)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

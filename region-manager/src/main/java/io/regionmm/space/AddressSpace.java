@@ -1189,6 +1189,12 @@ public final class AddressSpace implements AutoCloseable
         {
             throw new IllegalStateException("close: a write section is open on this thread; close it first");
         }
+        final String pins = mm.pinsOfCurrentThread();
+        if (pins != null)
+        {
+            throw new IllegalStateException("close: this thread holds " + pins + "; close would wait for it forever: " +
+                "close the lease first");
+        }
         final long s = mm.tryBeginWrite(timeout, unit);
         if (s == 0)
         {
