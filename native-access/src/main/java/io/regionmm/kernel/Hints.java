@@ -1,8 +1,9 @@
 package io.regionmm.kernel;
 
+import java.io.FileInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * What an operator can do about a failed call; chosen by call and errno.
@@ -53,11 +54,13 @@ final class Hints
         };
     }
 
-    private static String maxMapCount()
+    static String maxMapCount()
     {
-        try
+        // Not Files.readString: /proc files report a size of 0, and on JDK 25 that reads back only the first byte
+        // ("6" for 65530). A stream reads until the end.
+        try (InputStream in = new FileInputStream("/proc/sys/vm/max_map_count"))
         {
-            return Files.readString(Path.of("/proc/sys/vm/max_map_count")).trim();
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
         }
         catch (final IOException | RuntimeException ex)
         {
