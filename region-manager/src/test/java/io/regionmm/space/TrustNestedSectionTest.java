@@ -68,10 +68,10 @@ class TrustNestedSectionTest extends TrustFixture
         {
             w.protect(y, PAGE, Protection.READ_WRITE); // the outer section changes something first
             space.unmap(x, pages(4)); // a one-shot call on the section's thread: joins it
-            assertJoined(w, "the nested unmap");
             assertNotNull(read.get(), "the unmap made its tombstone");
             assertFalse(read.get().isDone(), () -> "a read of the unmapped region validated inside the section: " +
                 Long.toHexString(read.get().resultNow()));
+            assertJoined(w, "the nested unmap");
         }
         assertNoSection();
         try
