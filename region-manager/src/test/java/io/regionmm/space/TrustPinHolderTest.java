@@ -182,10 +182,15 @@ class TrustPinHolderTest extends TrustFixture
             return null;
         });
         await(draining, "the writer draining x");
-        final Future<List<Region>> list = holderOfY.submit(space::regions);
-        // It parks in beginRead (its pin is not what the writer waits for), and neither throws nor returns.
-        awaitTrue(() -> list.isDone() || LockSupport.getBlocker(holderOfY.thread) == space.mm,
-            "the holder of y parking on the mm lock");
+        final CountDownLatch started = new CountDownLatch(1);
+        final Future<List<Region>> list = holderOfY.submit(() -> {
+            started.countDown();
+            return space.regions();
+        });
+        await(started, "the holder of y's read");
+        // It parks for the mm lock (its pin is not what the writer waits for), and neither throws nor returns.
+        awaitTrue(() -> list.isDone() || LockSupport.getBlocker(holderOfY.thread) != null,
+            "the holder of y parking for the mm lock");
         assertFalse(list.isDone(), () -> "the holder of y did not wait for the writer: " + Outcome.of(list::get));
         holderOfX.closePins();
         get(unmap, "the unmap after x's lease closed");
