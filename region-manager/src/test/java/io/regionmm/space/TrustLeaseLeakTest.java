@@ -74,7 +74,7 @@ class TrustLeaseLeakTest
             System.setErr(err);
         }
         final String log = text(captured);
-        assertTrue(log.contains("became unreachable"), () -> "no leak report in:\n" + log);
+        assertTrue(log.contains("became unreachable"), () -> "no leak report within 30 s; stderr had:\n" + log);
         assertTrue(log.contains("WARN"), log);
         assertTrue(log.contains("lease on " + r), log);
         assertTrue(log.contains("leaker-of-its-lease"), log);
