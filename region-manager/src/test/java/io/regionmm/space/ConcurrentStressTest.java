@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Readers on all three paths check the stamp of every page they read, validated together with the region that
  * says what should be there, while one writer maps, unmaps, splits, merges, remaps (grow, shrink, move) and
- * protects at full speed. Zero mismatches and zero faults, and the writer keeps making progress. Runs for
+ * protects at full speed, some of it in sections that nest several one-shot calls. Zero mismatches and zero faults, and the writer keeps making progress. Runs for
  * {@code regionmm.stress.seconds} (3 by default; the {@code soak} profile runs longer).
  */
 @Timeout(value = 600, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -217,8 +217,36 @@ class ConcurrentStressTest
         return stamp(r.file().id(), inFile / PAGE) ^ (inFile % PAGE);
     }
 
+    /**
+     * One change in a section of its own, or (one time in four) a section holding two to four, made with the
+     * space's one-shot methods, which join it: the sequence must stay the section's (odd) throughout, and the
+     * readers must see none of the changes before the section closes releases them all at once.
+     */
     private static boolean write(final AddressSpace space, final FileHandle[] files, final SplittableRandom random)
         throws MappingException
+    {
+        if (random.nextInt(4) != 0)
+        {
+            return writeOne(space, files, random);
+        }
+        boolean changed = false;
+        try (WriteSection w = space.beginWrite())
+        {
+            for (int i = 2 + random.nextInt(3); i > 0; i--)
+            {
+                changed |= writeOne(space, files, random);
+                if (space.mm.sequence() != w.sequence() || !space.mm.isWriteLockedByCurrentThread())
+                {
+                    throw new AssertionError("a one-shot call nested in section " + w.sequence() + " left the " +
+                        "sequence at " + space.mm.sequence());
+                }
+            }
+        }
+        return changed;
+    }
+
+    private static boolean writeOne(final AddressSpace space, final FileHandle[] files,
+        final SplittableRandom random) throws MappingException
     {
         final long base = space.windowStart();
         final List<Region> regions = space.regions();
