@@ -187,20 +187,22 @@ public final class AddressSpace implements AutoCloseable
         {
             throw new MappingException("openFile", ex);
         }
+        boolean kept = false;
         try
         {
             final FileStat st = kernel.fstat(fd);
             if (!st.isRegularFile())
             {
-                FileTable.closeQuietly(kernel, fd);
                 throw new RegionArgumentException("openFile", "path=" + path + " is not a regular file" +
                     (st.isDirectory() ? " (a directory)" : ""));
             }
             final boolean opened = enterWrite("openFile");
             try
             {
-                return files.add(path, fd, access == FileAccess.READ_WRITE, st.inode(), st.devMajor(),
-                    st.devMinor());
+                final FileHandle h = files.add(path, fd, access == FileAccess.READ_WRITE, st.inode(),
+                    st.devMajor(), st.devMinor());
+                kept = true;
+                return h;
             }
             finally
             {
@@ -209,8 +211,14 @@ public final class AddressSpace implements AutoCloseable
         }
         catch (final KernelException ex)
         {
-            FileTable.closeQuietly(kernel, fd);
             throw new MappingException("openFile", ex);
+        }
+        finally
+        {
+            if (!kept)
+            {
+                FileTable.closeQuietly(kernel, fd); // refused for any reason (closed space, a lease held): no leak
+            }
         }
     }
 
@@ -898,11 +906,12 @@ public final class AddressSpace implements AutoCloseable
         try
         {
             final Region r = findLocked("lease", address);
-            // No writer can be active while we hold the mm lock shared, so the pin cannot be refused.
+            // No other writer can be active while we hold the mm lock shared; only this thread's own section can
+            // have locked the region (it holds the write lock too).
             final StartRead result = mm.tryStartRead(r);
             if (result != StartRead.PINNED)
             {
-                throw new IllegalStateException("lease: pin refused under the mm read lock: " + result);
+                throw lockedByOwnSection("lease", r.toString(), result);
             }
             lockedReads.increment();
             return new Lease(mm, r, readOnlyWindow, base);
@@ -944,6 +953,10 @@ public final class AddressSpace implements AutoCloseable
             checkOpen("leaseRange");
             if (!pinAll(snapshot(), start, start + length, pinned))
             {
+                if (snapshot().isMapped(start, start + length))
+                {
+                    throw lockedByOwnSection("leaseRange", "[" + hex(start) + ", +" + length + ")", null);
+                }
                 throw notMapped("leaseRange", start, length);
             }
             lockedReads.increment();
@@ -980,6 +993,16 @@ public final class AddressSpace implements AutoCloseable
         }
         pinned.clear();
         return false;
+    }
+
+    private IllegalStateException lockedByOwnSection(final String op, final String what, final StartRead result)
+    {
+        if (mm.isWriteLockedByCurrentThread())
+        {
+            return new IllegalStateException(op + ": " + what + " is write-locked by this thread's open write " +
+                "section (it created or changed it); take the lease after the section closes");
+        }
+        return new IllegalStateException(op + ": pin refused under the mm read lock: " + result);
     }
 
     /**

@@ -102,10 +102,13 @@ public final class WriteSection implements AutoCloseable
         space.mm.downgrade();
         final boolean[] released = new boolean[1];
         return () -> {
+            // The shared hold belongs to this thread (ReentrantReadWriteLock counts holds per thread): from another
+            // thread, refuse before marking anything, so the owner's close still releases it.
+            checkOwner("ReadHold.close");
             if (!released[0])
             {
-                released[0] = true;
                 space.mm.endRead();
+                released[0] = true;
             }
         };
     }

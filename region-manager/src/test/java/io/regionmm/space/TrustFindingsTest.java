@@ -4,7 +4,6 @@ import io.regionmm.region.FileAccess;
 import io.regionmm.region.Protection;
 import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,16 +25,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Reproducers of defects found while writing the trust regression tests, left in main code for its owners. Each
- * test asserts the behaviour the javadoc promises and fails on the code as it is; remove {@code @Disabled} with the
- * fix.
+ * Defects found while writing the trust regression tests, each fixed: a downgraded hold closed from another thread
+ * (refused, the owner still releases it), a refused openFile (closes the descriptor it opened), an interrupted lease
+ * holder waiting to read (keeps parking). Each test failed on the code before its fix.
  */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TrustFindingsTest extends TrustFixture
 {
     @Test
-    @Disabled("defect: ReadHold.close() on another thread marks the hold released, then throws " +
-        "IllegalMonitorStateException; the owner's close is then a no-op and the mm lock stays held shared for ever")
     void aDowngradedHoldClosedFromAnotherThreadThrowsAndItsOwnerStillReleasesIt() throws Exception
     {
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
@@ -58,9 +55,6 @@ class TrustFindingsTest extends TrustFixture
     }
 
     @Test
-    @Disabled("defect: openFile opens the descriptor before taking the write lock; when the lock is refused " +
-        "(a lease holder, a downgraded hold, a space closed meanwhile) the exception is not a KernelException and " +
-        "the descriptor is never closed")
     void aRefusedOpenFileClosesTheDescriptorItOpened() throws Exception
     {
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
@@ -85,9 +79,6 @@ class TrustFindingsTest extends TrustFixture
     }
 
     @Test
-    @Disabled("defect: MmLock.beginRead's loop for a thread with pins parks without clearing an interrupt, so an " +
-        "interrupted lease holder waiting for a writer (that waits for someone else) spins at full CPU - finding 6 " +
-        "on the reader side")
     void anInterruptedLeaseHolderWaitingToReadKeepsParking() throws Exception
     {
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
@@ -123,5 +114,31 @@ class TrustFindingsTest extends TrustFixture
         get(unmap, "the unmap");
         assertEquals(1, get(list, "the holder of y's read").size());
         assertTrue(cpuMs < 100, () -> "the interrupted lease holder spun: " + cpuMs + " ms of CPU in 300 ms");
+    }
+
+    @Test
+    void aLeaseOfARegionItsOwnSectionLockedSaysSoAndChangesNothing() throws Exception
+    {
+        final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
+        try (WriteSection w = space.beginWrite())
+        {
+            final long y = w.map(f1, pages(4), pages(2), Protection.READ, Sharing.SHARED, MapOptions.DEFAULT);
+            final IllegalStateException single = assertThrows(IllegalStateException.class, () -> space.lease(y));
+            assertTrue(single.getMessage().contains("write-locked by this thread's open write section"),
+                single.getMessage());
+            final IllegalStateException range = assertThrows(IllegalStateException.class,
+                () -> space.leaseRange(y, pages(2)));
+            assertTrue(range.getMessage().contains("write-locked by this thread's open write section"),
+                range.getMessage());
+            try (Lease other = space.lease(x)) // a region the section left alone can be leased inside it
+            {
+                assertEquals(x, other.region().start());
+            }
+        }
+        try (Lease after = space.lease(x + pages(4) - PAGE))
+        {
+            assertEquals(0, after.region().readers() - 1, "no pin left behind by the refusals");
+        }
+        space.verify();
     }
 }
