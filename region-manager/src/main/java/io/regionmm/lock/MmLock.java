@@ -35,10 +35,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <ul>
  * <li>A section is not re-entrant: {@link #beginWrite()} on a thread that holds the mm lock in any mode throws, so
  *     the sequence is odd exactly while a write section is open.</li>
- * <li>Pins are counted per thread. A thread that holds a pin cannot begin a write ({@link #beginWrite()} throws,
- *     naming the pin); its {@link #beginRead()} never queues behind a writer, it takes the lock only when free
- *     and throws when the writer holding it waits for one of the thread's own pins; a section that would wait
- *     for a pin of its own thread throws instead of waiting.</li>
+ * <li>Pins are counted per thread. A thread that holds a pin of this space cannot begin a write in it
+ *     ({@link #beginWrite()} throws, naming the pin); a thread that holds a pin of any space waits in
+ *     {@link #beginRead()} only in short timed turns, and throws when the writer holding the lock waits for one of
+ *     its pins (in this space or another); a section that would wait for a pin of its own thread throws instead
+ *     of waiting.</li>
  * <li>Drains are bounded by the section's deadline ({@link #tryBeginWrite}); an interrupt does not cut a drain
  *     short, it is kept for the caller.</li>
  * </ul>
@@ -118,14 +119,16 @@ public final class MmLock
      *
      *
      * Who may wait on what (beyond the kernel, which has no user code holding a VMA lock across calls).
-     *   pins      each thread's pins are listed in a ThreadLocal (Pins), added by tryStartRead and removed by
-     *             endRead, which must run on the pinning thread. A thread with pins is refused beginWrite (the
-     *             writer would wait for its own pins, or for a pin whose owner waits for the writer), and
-     *             excludeReaders refuses to wait for a pin of its own thread (a lease taken inside the section).
-     *   beginRead by a thread with pins: never joins the fair queue (queued behind a writer that waits for the
-     *             pin, it would wait forever). It barges with tryLock while no writer holds the lock, and
-     *             otherwise spins/parks, throwing when the writer that holds the lock waits for one of its pins
-     *             (waitedFor, published by the writer before it parks).
+     *   pins      each thread's pins, of every space, are listed in one static ThreadLocal (Pins), added by
+     *             tryStartRead and removed by endRead, which must run on the pinning thread. A thread with pins
+     *             in this space is refused beginWrite here (the writer would wait for its own pins, or for a pin
+     *             whose owner waits for the writer); excludeReaders refuses to wait for a pin of its own thread
+     *             (a lease taken inside the section).
+     *   beginRead by a thread with pins (in any space: a writer of space B may be draining the thread's pin
+     *             in space A) never blocks for good: it queues with a timed tryLock (fair: it does not barge past
+     *             queued writers, which readers holding pins could otherwise starve), and between turns asks
+     *             whether the thread that holds the lock is draining one of its pins (DRAINING, a static map
+     *             thread -> region, written by writers before they park); if so it throws.
      *   deadline  a section opened with tryBeginWrite(timeout) drains only until then: excludeReaders removes
      *             its flag again and reports BUSY, and the caller fails the operation before changing anything
      *             (every operation write-locks all it will change before its first system call).
@@ -184,18 +187,19 @@ public final class MmLock
     private static final long MAX_PARK_NS = 200_000;
     private static final long MIN_PARK_NS = 1_000;
 
-    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock(true);
+    /** Which region each draining writer waits for (any space): see beginRead. */
+    private static final java.util.concurrent.ConcurrentHashMap<Thread, RegionLock> DRAINING =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    /** Each thread's pins, of every space. */
+    private static final ThreadLocal<Pins> PINS = ThreadLocal.withInitial(Pins::new);
+
+    private final FairRwLock rw = new FairRwLock();
     @SuppressWarnings("unused") // through SEQ
     private long seq;
     private volatile Thread waitingWriter;
-    // The region the writer waits for (volatile: a pin holder spinning in beginRead reads it to see whether the
-    // writer waits for one of its own pins).
-    private volatile RegionLock waitedFor;
     // Until when the open section may drain readers (System.nanoTime()); NO_DEADLINE for beginWrite. Written and
     // read only by the section's owner, under rw.
     private long drainDeadline = NO_DEADLINE;
-    // Each thread's pins on this space's regions; see "Who may wait on what".
-    private final ThreadLocal<Pins> pins = ThreadLocal.withInitial(Pins::new);
     // log[LOG_STATE_AT] (through LOG): (section seq << LOG_BITS) | entries. Entry i is [log[e + 2i], log[e + 2i + 1])
     // with e = LOG_ENTRIES_AT; plain, as entries below the count are published by the state's store.
     private final long[] log = new long[LOG_ENTRIES_AT + 2 * LOG_CAPACITY];
@@ -261,11 +265,11 @@ public final class MmLock
             throw new IllegalStateException(op + ": this thread holds the mm lock shared (a downgraded section or " +
                 "a read under the lock): a write would wait for it forever; release it first");
         }
-        final Pins p = pins.get();
-        if (p.count > 0)
+        final Pins p = PINS.get();
+        if (p.countIn(this) > 0)
         {
-            throw new IllegalStateException(op + ": this thread holds " + p.describe() + "; a writer waits for " +
-                "every pin on what it changes, so close the lease first");
+            throw new IllegalStateException(op + ": this thread holds " + p.describe(this) + "; a writer waits " +
+                "for every pin on what it changes, so close the lease first");
         }
     }
 
@@ -423,7 +427,7 @@ public final class MmLock
     /** Sets the writer flag and waits for r's readers; false (flag removed again) when the deadline passed. */
     private boolean excludeReaders(final RegionLock r, final long deadline)
     {
-        if (pins.get().holds(r))
+        if (PINS.get().holds(r))
         {
             throw new IllegalStateException("write section " + (long)SEQ.get(this) + " must change " + r +
                 ", which this thread pins (a lease taken inside the section?); close that lease first");
@@ -452,7 +456,7 @@ public final class MmLock
     private boolean waitForReaders(final RegionLock r, final long deadline)
     {
         final Thread me = Thread.currentThread();
-        waitedFor = r; // before waitingWriter: a pin holder that sees us waiting also sees for what
+        DRAINING.put(me, r); // before we park: a pin holder that cannot get the lock looks here
         waitingWriter = me;
         boolean interrupted = false;
         try
@@ -481,7 +485,7 @@ public final class MmLock
         finally
         {
             waitingWriter = null;
-            waitedFor = null;
+            DRAINING.remove(me);
             if (interrupted)
             {
                 me.interrupt();
@@ -527,7 +531,7 @@ public final class MmLock
             dropCount(r);
             return StartRead.WRITE_LOCKED;
         }
-        pins.get().add(r);
+        PINS.get().add(this, r);
         return StartRead.PINNED;
     }
 
@@ -539,7 +543,7 @@ public final class MmLock
      */
     public void endRead(final RegionLock r)
     {
-        if (!pins.get().remove(r))
+        if (!PINS.get().remove(r))
         {
             throw new IllegalStateException("endRead: " + Thread.currentThread().getName() + " holds no pin on " + r);
         }
@@ -570,29 +574,42 @@ public final class MmLock
      */
     public void beginRead()
     {
-        final Pins p = pins.get();
+        final Pins p = PINS.get();
         if (p.count == 0)
         {
             rw.readLock().lock();
             return;
         }
-        long parkNs = MIN_PARK_NS;
+        long turnNs = MIN_PARK_NS;
         boolean interrupted = false;
         try
         {
-            // tryLock barges past queued writers even on a fair lock: it fails only while a writer holds the lock.
-            while (!rw.readLock().tryLock())
+            while (true)
             {
-                final RegionLock w = waitedFor;
+                try
+                {
+                    // Timed, so it queues fairly (an untimed tryLock barges past queued writers, and pin holders
+                    // reading in a loop starved them) and still comes back to look at the lock's owner.
+                    if (rw.readLock().tryLock(turnNs, TimeUnit.NANOSECONDS))
+                    {
+                        return;
+                    }
+                }
+                catch (final InterruptedException ex)
+                {
+                    interrupted = true; // keep waiting (as lock() would), restore below
+                    continue;
+                }
+                final Thread owner = rw.owner();
+                final RegionLock w = owner == null ? null : DRAINING.get(owner);
                 if (w != null && p.holds(w))
                 {
                     throw new IllegalStateException("a read under the mm lock would wait for write section " +
-                        (long)SEQ.getOpaque(this) + ", which waits for this thread's pin on " + w + " (" +
-                        p.describe() + "); close the lease first, or read with readNoWait");
+                        (long)SEQ.getOpaque(this) + " of thread " + owner.getName() + ", which waits for this " +
+                        "thread's pin on " + w + " (" + p.describeAll() + "); close the lease first, or read with " +
+                        "readNoWait");
                 }
-                LockSupport.parkNanos(this, parkNs);
-                parkNs = Math.min(parkNs * 2, MAX_PARK_NS);
-                interrupted |= Thread.interrupted(); // keep parking (as lock() would), restore below
+                turnNs = Math.min(turnNs * 2, MAX_PARK_NS);
             }
         }
         finally
@@ -767,22 +784,68 @@ public final class MmLock
      */
     public String pinsOfCurrentThread()
     {
-        final Pins p = pins.get();
-        return p.count == 0 ? null : p.describe();
+        final Pins p = PINS.get();
+        return p.countIn(this) == 0 ? null : p.describe(this);
     }
 
-    /** Each thread's pins on one space's regions (a few at most, so a plain array, searched from the end). */
+    /**
+     * @param start first address.
+     * @param end   end of the range.
+     * @return true when regions of this space that the calling thread pins cover [start, end) without a gap: their
+     *         memory cannot change until the thread drops them, so the thread may read it without validation.
+     */
+    public boolean pinsCover(final long start, final long end)
+    {
+        final Pins p = PINS.get();
+        long at = start;
+        boolean progressed = true;
+        while (at < end && progressed)
+        {
+            progressed = false;
+            for (int i = 0; i < p.count; i++)
+            {
+                final RegionLock r = p.held[i];
+                if (p.spaces[i] == this && r.start() <= at && at < r.end())
+                {
+                    at = r.end();
+                    progressed = true;
+                }
+            }
+        }
+        return at >= end;
+    }
+
+    /** The mm lock proper, fair, with its owner visible (a pin holder asks whether the owner drains its pin). */
+    private static final class FairRwLock extends ReentrantReadWriteLock
+    {
+        private static final long serialVersionUID = 1L;
+
+        FairRwLock()
+        {
+            super(true);
+        }
+
+        Thread owner()
+        {
+            return getOwner();
+        }
+    }
+
+    /** One thread's pins, of every space (a few at most, so plain arrays, searched from the end). */
     private static final class Pins
     {
         private RegionLock[] held = new RegionLock[4];
+        private MmLock[] spaces = new MmLock[4];
         private int count;
 
-        void add(final RegionLock r)
+        void add(final MmLock space, final RegionLock r)
         {
             if (count == held.length)
             {
                 held = java.util.Arrays.copyOf(held, count * 2);
+                spaces = java.util.Arrays.copyOf(spaces, count * 2);
             }
+            spaces[count] = space;
             held[count++] = r;
         }
 
@@ -793,7 +856,9 @@ public final class MmLock
                 if (held[i] == r)
                 {
                     System.arraycopy(held, i + 1, held, i, count - i - 1);
+                    System.arraycopy(spaces, i + 1, spaces, i, count - i - 1);
                     held[--count] = null;
+                    spaces[count] = null;
                     return true;
                 }
             }
@@ -812,14 +877,33 @@ public final class MmLock
             return false;
         }
 
-        String describe()
+        int countIn(final MmLock space)
         {
-            final StringBuilder b = new StringBuilder().append(count).append(count == 1 ? " pin (" : " pins (");
+            int n = 0;
             for (int i = 0; i < count; i++)
             {
-                b.append(i == 0 ? "" : ", ").append(held[i]);
+                n += spaces[i] == space ? 1 : 0;
             }
-            return b.append(')').toString();
+            return n;
+        }
+
+        String describe(final MmLock space)
+        {
+            final StringBuilder b = new StringBuilder();
+            int n = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (space == null || spaces[i] == space)
+                {
+                    b.append(n++ == 0 ? "" : ", ").append(held[i]);
+                }
+            }
+            return n + (n == 1 ? " pin (" : " pins (") + b + ")";
+        }
+
+        String describeAll()
+        {
+            return describe(null);
         }
     }
 

@@ -196,18 +196,11 @@ public final class AddressSpace implements AutoCloseable
                 throw new RegionArgumentException("openFile", "path=" + path + " is not a regular file" +
                     (st.isDirectory() ? " (a directory)" : ""));
             }
-            final boolean opened = enterWrite("openFile");
-            try
-            {
-                final FileHandle h = files.add(path, fd, access == FileAccess.READ_WRITE, st.inode(),
-                    st.devMajor(), st.devMinor());
-                kept = true;
-                return h;
-            }
-            finally
-            {
-                exitWrite(opened);
-            }
+            // No write section: adding to the file table changes no mapping and waits for no lease.
+            final FileHandle h = files.add(path, fd, access == FileAccess.READ_WRITE, st.inode(), st.devMajor(),
+                st.devMinor());
+            kept = true;
+            return h;
         }
         catch (final KernelException ex)
         {
@@ -223,7 +216,9 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
-     * Releases the caller's hold on a file: its descriptor closes once no region maps it.
+     * Releases the caller's hold on a file: its descriptor closes once no region maps it. A write (it takes the mm
+     * lock exclusively, or joins this thread's section): no section can be using the descriptor as it closes; so,
+     * like other writes, it is refused to a thread that holds a lease in this space.
      *
      * @param file the handle.
      */
@@ -249,24 +244,16 @@ public final class AddressSpace implements AutoCloseable
      */
     public long fileSize(final FileHandle file) throws MappingException
     {
-        mm.beginRead(); // the descriptor cannot close (and its number be reused) meanwhile
-        try
-        {
-            checkOpen("fileSize");
-            files.checkMappable("fileSize", file);
-            return fileSizeLocked(file);
-        }
-        finally
-        {
-            mm.endRead();
-        }
+        checkOpen("fileSize");
+        files.checkMappable("fileSize", file);
+        return fileSizeLocked(file);
     }
 
     long fileSizeLocked(final FileHandle file) throws MappingException
     {
         try
         {
-            return kernel.fstat(files.fd("fileSize", file)).size();
+            return files.size("fileSize", file); // under the table's monitor: the descriptor cannot close meanwhile
         }
         catch (final KernelException ex)
         {
@@ -280,15 +267,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public boolean isFileOpen(final FileHandle file)
     {
-        mm.beginRead();
-        try
-        {
-            return files.isOpen(file);
-        }
-        finally
-        {
-            mm.endRead();
-        }
+        return files.isOpen(file);
     }
 
     // ------------------------------------------------------------------ writers
@@ -659,7 +638,15 @@ public final class AddressSpace implements AutoCloseable
         final RegionMap m = snapshot();
         if (((address - base) & (page - 1)) <= page - Long.BYTES && m.isMapped(address))
         {
-            final long v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
+            final long v;
+            try
+            {
+                v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
+            }
+            catch (final IllegalStateException | InternalError ex)
+            {
+                throw accessFailed("readLong", address, Long.BYTES, ex);
+            }
             if (!mm.speculateRetry(address, address + Long.BYTES, s))
             {
                 return v;
@@ -736,6 +723,10 @@ public final class AddressSpace implements AutoCloseable
             {
                 thrown = ex; // may come from inconsistent data: decided by the validation below
             }
+            catch (final InternalError ex)
+            {
+                thrown = accessFailed("read", address, 1, ex); // a fault of a stale mapping: validated below too
+            }
             if (!mm.speculateRetry(r, s))
             {
                 if (thrown != null)
@@ -760,6 +751,10 @@ public final class AddressSpace implements AutoCloseable
                 {
                     pinnedReads.increment();
                     return f.apply(r, r.view(), address - r.start());
+                }
+                catch (final InternalError ex)
+                {
+                    throw accessFailed("read", address, 1, ex);
                 }
                 finally
                 {
@@ -789,7 +784,14 @@ public final class AddressSpace implements AutoCloseable
         {
             final Region r = findLocked("readLocked", address);
             lockedReads.increment();
-            return f.apply(r, r.view(), address - r.start());
+            try
+            {
+                return f.apply(r, r.view(), address - r.start());
+            }
+            catch (final InternalError ex)
+            {
+                throw accessFailed("readLocked", address, 1, ex);
+            }
         }
         finally
         {
@@ -829,7 +831,7 @@ public final class AddressSpace implements AutoCloseable
             final boolean inside = snapshot().isMapped(address, address + length);
             if (inside)
             {
-                MemorySegment.copy(window, address - base, dst, 0, length);
+                copyOut(address, dst);
             }
             if (!mm.speculateRetry(address, address + length, s))
             {
@@ -842,6 +844,14 @@ public final class AddressSpace implements AutoCloseable
             }
             speculationRetries.increment();
         }
+        if (mm.pinsCover(address, address + length))
+        {
+            // This thread's own leases pin the whole range: nothing can change it, and the shared lock may be held
+            // by a writer that waits for those very leases.
+            copyOut(address, dst);
+            pinnedReads.increment();
+            return;
+        }
         mm.beginRead();
         try
         {
@@ -850,13 +860,44 @@ public final class AddressSpace implements AutoCloseable
             {
                 throw notMapped("read", address, length);
             }
-            MemorySegment.copy(window, address - base, dst, 0, length);
+            copyOut(address, dst);
             lockedReads.increment();
         }
         finally
         {
             mm.endRead();
         }
+    }
+
+    private void copyOut(final long address, final MemorySegment dst)
+    {
+        try
+        {
+            MemorySegment.copy(window, address - base, dst, 0, dst.byteSize());
+        }
+        catch (final IllegalStateException | InternalError ex)
+        {
+            throw accessFailed("read", address, dst.byteSize(), ex);
+        }
+    }
+
+    /**
+     * What a failed access of the window means: the space closed under a racing reader (the window's arena is
+     * gone), or the file was truncated under a mapping (SIGBUS, which the JVM reports as an InternalError).
+     */
+    RuntimeException accessFailed(final String op, final long address, final long length, final Throwable ex)
+    {
+        if (ex instanceof InternalError fault)
+        {
+            return new RegionFaultException(op, address, length, snapshot().find(address), fault);
+        }
+        if (closed)
+        {
+            final SpaceClosedException c = new SpaceClosedException(op);
+            c.addSuppressed(ex);
+            return c;
+        }
+        return (RuntimeException)ex;
     }
 
     /**

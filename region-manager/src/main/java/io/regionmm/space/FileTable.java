@@ -17,7 +17,9 @@ import java.util.WeakHashMap;
  * The files of one address space: each handle's descriptor, how many regions map it and whether its owner has
  * released it. The descriptor closes when the handle is released and no region maps it; from then on the handle is
  * refused as "released", so no path can use a descriptor number after close (the kernel reuses numbers at once).
- * Guarded by the space's mm lock: changes under the write lock, lookups under either mode.
+ * Its own monitor guards it, so opening a file needs no write section (a lease holder may open files); releasing
+ * one is a write all the same (AddressSpace.releaseFile takes the mm write lock), so no section can be using the
+ * descriptor when it closes.
  */
 final class FileTable
 {
@@ -41,22 +43,27 @@ final class FileTable
     // Handles whose descriptor is closed: refused as "released", not as strangers (weak: a forgotten handle goes).
     private final Set<FileHandle> gone = Collections.newSetFromMap(new WeakHashMap<>());
     private int nextId = 1;
+    private boolean closed;
 
     FileTable(final Kernel kernel)
     {
         this.kernel = kernel;
     }
 
-    FileHandle add(final java.nio.file.Path path, final int fd, final boolean writable, final long inode,
+    synchronized FileHandle add(final java.nio.file.Path path, final int fd, final boolean writable, final long inode,
         final int devMajor, final int devMinor)
     {
+        if (closed)
+        {
+            throw new SpaceClosedException("openFile");
+        }
         final FileHandle h = new FileHandle(nextId++, path, writable, inode, devMajor, devMinor);
         open.put(h, new Entry(fd));
         return h;
     }
 
     /** @throws RegionArgumentException unless {@code h} is open in this space and not released. */
-    void checkMappable(final String op, final FileHandle h)
+    synchronized void checkMappable(final String op, final FileHandle h)
     {
         final Entry e = entry(op, h);
         if (e.released)
@@ -66,9 +73,15 @@ final class FileTable
     }
 
     /** @return the descriptor of an open handle (released handles still mapped by regions included). */
-    int fd(final String op, final FileHandle h)
+    synchronized int fd(final String op, final FileHandle h)
     {
         return entry(op, h).fd;
+    }
+
+    /** @return the file's length, from fstat of its descriptor, which cannot close meanwhile. */
+    synchronized long size(final String op, final FileHandle h) throws KernelException
+    {
+        return kernel.fstat(entry(op, h).fd).size();
     }
 
     private Entry entry(final String op, final FileHandle h)
@@ -88,7 +101,7 @@ final class FileTable
     }
 
     /** Marks the owner's release; closes the descriptor when no region maps the file. */
-    void release(final String op, final FileHandle h)
+    synchronized void release(final String op, final FileHandle h)
     {
         checkMappable(op, h);
         final Entry e = open.get(h);
@@ -99,7 +112,7 @@ final class FileTable
         }
     }
 
-    void addRegion(final FileHandle h)
+    synchronized void addRegion(final FileHandle h)
     {
         final Entry e = open.get(h);
         if (e == null)
@@ -109,7 +122,7 @@ final class FileTable
         e.regions++;
     }
 
-    void removeRegion(final FileHandle h)
+    synchronized void removeRegion(final FileHandle h)
     {
         final Entry e = open.get(h);
         if (--e.regions == 0 && e.released)
@@ -119,20 +132,21 @@ final class FileTable
     }
 
     /** @return true while the handle's descriptor is open (its owner holds it, or regions map it). */
-    boolean isOpen(final FileHandle h)
+    synchronized boolean isOpen(final FileHandle h)
     {
         return open.containsKey(h);
     }
 
     /** @return how many regions map the file (0 once closed). */
-    int regions(final FileHandle h)
+    synchronized int regions(final FileHandle h)
     {
         final Entry e = open.get(h);
         return e == null ? 0 : e.regions;
     }
 
-    void closeAll()
+    synchronized void closeAll()
     {
+        closed = true; // an openFile racing the space's close must not add a descriptor nobody closes
         for (final FileHandle h : new ArrayList<>(open.keySet()))
         {
             close(h);

@@ -17,8 +17,9 @@ import java.lang.foreign.ValueLayout;
  * view into a range that has since become read-only (or a tombstone) is a SIGSEGV that kills the JVM; after
  * {@link #close()} using it throws {@link IllegalStateException}.
  *
- * <p>Obtained from {@link AddressSpace#lease}. Close it on the thread that took it (another thread's close throws
- * and changes nothing). While it is open, that thread cannot write to the space (a writer waits for pins, so the
+ * <p>Obtained from {@link AddressSpace#lease}. Use and close it on the thread that took it (another thread's reads
+ * and close throw {@link WrongThreadException} and change nothing; {@link #segment()} is read-only and may be
+ * shared, its reads never fault). While it is open, that thread cannot write to the space (a writer waits for pins, so the
  * call throws instead of deadlocking), and its reads never wait for a writer that waits for this lease.
  */
 public final class Lease extends PinOwner
@@ -63,7 +64,15 @@ public final class Lease extends PinOwner
      */
     public long getLong(final long offset)
     {
-        return window.get(ValueLayout.JAVA_LONG_UNALIGNED, at(offset, Long.BYTES));
+        final long at = at(offset, Long.BYTES);
+        try
+        {
+            return window.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
+        }
+        catch (final InternalError ex)
+        {
+            throw faulted("getLong", offset, Long.BYTES, ex);
+        }
     }
 
     /**
@@ -73,7 +82,15 @@ public final class Lease extends PinOwner
      */
     public int getInt(final long offset)
     {
-        return window.get(ValueLayout.JAVA_INT_UNALIGNED, at(offset, Integer.BYTES));
+        final long at = at(offset, Integer.BYTES);
+        try
+        {
+            return window.get(ValueLayout.JAVA_INT_UNALIGNED, at);
+        }
+        catch (final InternalError ex)
+        {
+            throw faulted("getInt", offset, Integer.BYTES, ex);
+        }
     }
 
     /**
@@ -83,7 +100,15 @@ public final class Lease extends PinOwner
      */
     public byte getByte(final long offset)
     {
-        return window.get(ValueLayout.JAVA_BYTE, at(offset, 1));
+        final long at = at(offset, 1);
+        try
+        {
+            return window.get(ValueLayout.JAVA_BYTE, at);
+        }
+        catch (final InternalError ex)
+        {
+            throw faulted("getByte", offset, 1, ex);
+        }
     }
 
     /**
@@ -95,11 +120,27 @@ public final class Lease extends PinOwner
      */
     public void copyTo(final long offset, final MemorySegment dst)
     {
-        MemorySegment.copy(window, at(offset, dst.byteSize()), dst, 0, dst.byteSize());
+        final long at = at(offset, dst.byteSize());
+        try
+        {
+            MemorySegment.copy(window, at, dst, 0, dst.byteSize());
+        }
+        catch (final InternalError ex)
+        {
+            throw faulted("copyTo", offset, dst.byteSize(), ex);
+        }
+    }
+
+    private RegionFaultException faulted(final String op, final long offset, final long size, final InternalError ex)
+    {
+        return new RegionFaultException("lease." + op, region.start() + offset, size, region, ex);
     }
 
     private long at(final long offset, final long size)
     {
+        // Only the owner reads through the lease: its closed flag is the owner's, and another thread could read
+        // after the owner closed it, whatever is mapped there by then.
+        checkOwner("read");
         checkOpen();
         if (offset < 0 || offset > region.length() - size)
         {

@@ -33,7 +33,7 @@ public final class RegionBusyException extends IllegalStateException
     static RegionBusyException pinned(final String op, final Region r, final long timeoutNs)
     {
         return new RegionBusyException(op, r + " was still pinned by " + r.readers() + " lease(s) after " +
-            timeoutNs / 1_000_000 + " ms");
+            Math.max(0, timeoutNs) / 1_000_000 + " ms");
     }
 
     /** Names every region of {@code m} from index {@code from} on that is still pinned. */
@@ -50,6 +50,6 @@ public final class RegionBusyException extends IllegalStateException
                 b.append(n++ == 0 ? "" : ", ").append(r).append(" (").append(readers).append(" lease(s))");
             }
         }
-        return new RegionBusyException(op, "still pinned after " + timeoutNs / 1_000_000 + " ms: " + b);
+        return new RegionBusyException(op, "still pinned after " + Math.max(0, timeoutNs) / 1_000_000 + " ms: " + b);
     }
 }
