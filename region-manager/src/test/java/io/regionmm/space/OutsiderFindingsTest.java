@@ -126,42 +126,52 @@ class OutsiderFindingsTest extends TrustFixture
     @Test
     void readsRacingCloseSayTheSpaceIsClosed() throws Exception
     {
-        final long x = space.map(f1, 0, pages(4), Protection.READ, Sharing.SHARED);
         final Lane reader = lane("reader");
         final AtomicReference<Throwable> odd = new AtomicReference<>();
-        final CountDownLatch reading = new CountDownLatch(1);
-        final Future<Integer> loop = reader.submit(() -> {
-            final MemorySegment dst = MemorySegment.ofArray(new long[4]);
-            int i = 0;
-            while (true)
-            {
-                try
+        long reads = 0;
+        for (int round = 0; round < 40 && odd.get() == null; round++)
+        {
+            final AddressSpace s = AddressSpace.create(Kernel.system(), 16 * PAGE);
+            final long x = s.map(s.openFile(p1, FileAccess.READ_ONLY), 0, pages(4), Protection.READ,
+                Sharing.SHARED);
+            final boolean bulk = (round & 1) == 1;
+            final CountDownLatch reading = new CountDownLatch(1);
+            final Future<Long> loop = reader.submit(() -> {
+                final MemorySegment dst = MemorySegment.ofArray(new long[4]);
+                for (long i = 0; ; i++)
                 {
-                    if ((i++ & 1) == 0)
+                    try
                     {
-                        space.readLong(x + PAGE);
+                        if (bulk)
+                        {
+                            s.read(x + PAGE, dst);
+                        }
+                        else
+                        {
+                            s.readLong(x + PAGE);
+                        }
                     }
-                    else
+                    catch (final SpaceClosedException ex)
                     {
-                        space.read(x + PAGE, dst);
+                        return i;
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        odd.set(ex);
+                        return i;
+                    }
+                    if (i == 1000)
+                    {
+                        reading.countDown();
                     }
                 }
-                catch (final SpaceClosedException ex)
-                {
-                    return i;
-                }
-                catch (final RuntimeException ex)
-                {
-                    odd.set(ex);
-                    return i;
-                }
-                reading.countDown();
-            }
-        });
-        await(reading, "the reader");
-        space.close();
-        final int reads = get(loop, "the reader");
-        assertNull(odd.get(), () -> "a read racing close threw " + odd.get() + " after " + reads + " reads");
+            });
+            await(reading, "the reader");
+            s.close();
+            reads += get(loop, "the reader");
+        }
+        final long total = reads;
+        assertNull(odd.get(), () -> "a read racing close threw " + odd.get() + " (" + total + " reads)");
     }
 
     @Test
