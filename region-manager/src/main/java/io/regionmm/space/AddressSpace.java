@@ -157,12 +157,6 @@ public final class AddressSpace implements AutoCloseable
         return end;
     }
 
-    /** @return the kernel this space calls. */
-    public Kernel kernel()
-    {
-        return kernel;
-    }
-
     // ------------------------------------------------------------------ files
 
     /**
