@@ -4,7 +4,6 @@ import io.regionmm.lock.MmLock;
 import io.regionmm.region.Protection;
 import io.regionmm.region.Region;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -30,7 +29,6 @@ public final class Lease extends PinOwner
     // segment instead of the region's own view (an object a large map rarely has in cache).
     private final MemorySegment window;
     private final long offsetInWindow;
-    private Arena writeArena;
 
     /** Wraps a pin the calling thread has just taken with {@link MmLock#tryStartRead}. */
     Lease(final MmLock mm, final Region region, final MemorySegment window, final long windowStart)
@@ -163,11 +161,7 @@ public final class Lease extends PinOwner
         {
             throw new IllegalStateException("writableSegment: region " + region + " is read-only");
         }
-        if (writeArena == null)
-        {
-            writeArena = Arena.ofConfined();
-        }
-        return MemorySegment.ofAddress(region.start()).reinterpret(region.length(), writeArena, null);
+        return writableView(region.start(), region.length());
     }
 
     @Override
@@ -179,10 +173,7 @@ public final class Lease extends PinOwner
     @Override
     void release()
     {
-        if (writeArena != null)
-        {
-            writeArena.close(); // confined to us, the owner: cannot fail here
-        }
+        closeWritableViews(); // before the pins go: no write through a view can reach a region being changed
         mm.endRead(region);
     }
 }

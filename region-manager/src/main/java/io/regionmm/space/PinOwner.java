@@ -3,6 +3,8 @@ package io.regionmm.space;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -42,6 +44,7 @@ abstract class PinOwner implements AutoCloseable
     }
 
     private final Thread owner = Thread.currentThread();
+    private Arena writeArena; // the writable views' arena: confined to the owner, closed before the pins go
     private Watch watch;
     private boolean closed; // read and written by the owner only
 
@@ -52,6 +55,28 @@ abstract class PinOwner implements AutoCloseable
         {
             watch = new Watch(owner.getName(), describe(), new Throwable("the lease was taken here"));
             watch.cleanable = CLEANER.register(this, watch);
+        }
+    }
+
+    /**
+     * @return [address, address + size) writable, valid until the lease closes and only on its owner's thread: a
+     *         write through a stale view into a range that has since become read-only would kill the JVM.
+     */
+    final MemorySegment writableView(final long address, final long size)
+    {
+        if (writeArena == null)
+        {
+            writeArena = Arena.ofConfined();
+        }
+        return MemorySegment.ofAddress(address).reinterpret(size, writeArena, null);
+    }
+
+    /** Kills the writable views; called by release(), on the owner thread, before the pins are dropped. */
+    final void closeWritableViews()
+    {
+        if (writeArena != null)
+        {
+            writeArena.close(); // confined to us, the owner: cannot fail here
         }
     }
 

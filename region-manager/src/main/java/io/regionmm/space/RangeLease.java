@@ -4,7 +4,6 @@ import io.regionmm.lock.MmLock;
 import io.regionmm.region.Protection;
 import io.regionmm.region.Region;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -21,7 +20,6 @@ public final class RangeLease extends PinOwner
     private final MmLock mm;
     private final List<Region> regions;
     private final MemorySegment range;
-    private Arena writeArena;
 
     /** Wraps pins the calling thread has just taken, one per region, in address order. */
     RangeLease(final MmLock mm, final List<Region> regions, final MemorySegment range)
@@ -64,11 +62,7 @@ public final class RangeLease extends PinOwner
                 throw new IllegalStateException("writableSegment: region " + r + " of the range is read-only");
             }
         }
-        if (writeArena == null)
-        {
-            writeArena = Arena.ofConfined();
-        }
-        return MemorySegment.ofAddress(range.address()).reinterpret(range.byteSize(), writeArena, null);
+        return writableView(range.address(), range.byteSize());
     }
 
     @Override
@@ -80,10 +74,7 @@ public final class RangeLease extends PinOwner
     @Override
     void release()
     {
-        if (writeArena != null)
-        {
-            writeArena.close(); // before the pins go: no write through it can reach a region being changed
-        }
+        closeWritableViews(); // before the pins go: no write through a view can reach a region being changed
         for (int i = regions.size() - 1; i >= 0; i--)
         {
             mm.endRead(regions.get(i));
