@@ -1,0 +1,139 @@
+package io.regionmm.ordering;
+
+import org.openjdk.jcstress.JCStress;
+import org.openjdk.jcstress.Options;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.infra.Status;
+import org.openjdk.jcstress.infra.collectors.DiskReadCollector;
+import org.openjdk.jcstress.infra.collectors.InProcessCollector;
+import org.openjdk.jcstress.infra.collectors.TestResult;
+import org.openjdk.jcstress.infra.grading.GradingResult;
+import org.openjdk.jcstress.infra.grading.TestGrading;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Runs jcstress on this module's tests and turns its verdict into an exit code: jcstress 0.16 exits 0 whatever it
+ * finds, so a FORBIDDEN outcome would otherwise pass CI unseen. After the run the gate reads the run's result blob
+ * back, grades every result and exits 1 when any test
+ * <ul>
+ * <li>saw an outcome its {@code @Outcome}s do not accept (jcstress's "FAILED"),</li>
+ * <li>ended in an error: an exception in an actor, a timeout, a crashed fork JVM, or</li>
+ * <li>did not run at all (jcstress skips tests it cannot schedule on the CPUs it has, without failing).</li>
+ * </ul>
+ * It prints one line per outcome seen, summed over the JVM configurations, so the CI log shows which races were
+ * actually hit (an ACCEPTABLE_INTERESTING count of 0 says the run never produced the interleaving it looks for).
+ */
+public final class JcstressGate
+{
+    private JcstressGate()
+    {
+    }
+
+    /**
+     * @param args jcstress's own options ({@code -m}, {@code -t}, {@code -iters}, ...), passed through.
+     * @throws Exception when jcstress cannot run or its results cannot be read; the JVM then exits non-zero too.
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        final long startedNs = System.nanoTime();
+        final Options options = new Options(args);
+        if (!options.parse())
+        {
+            System.exit(2); // jcstress printed what it did not understand
+        }
+        final JCStress jcstress = new JCStress(options);
+        final SortedSet<String> selected = jcstress.getTests();
+        jcstress.run();
+
+        final InProcessCollector collected = new InProcessCollector();
+        final DiskReadCollector blob = new DiskReadCollector(options.getResultFile(), collected);
+        try
+        {
+            blob.dump();
+        }
+        finally
+        {
+            blob.close();
+        }
+
+        final List<String> problems = new ArrayList<>();
+        final Map<String, Map<String, Tally>> tallies = new TreeMap<>();
+        for (final TestResult result : collected.getTestResults())
+        {
+            final Map<String, Tally> outcomes = tallies.computeIfAbsent(result.getName(), n -> new TreeMap<>());
+            if (result.status() != Status.NORMAL)
+            {
+                problems.add(result.getName() + ": " + result.status() + " in " + result.getConfig()
+                    + "\n      " + String.join("\n      ", result.getMessages()));
+                continue;
+            }
+            final TestGrading grading = result.grading();
+            for (final GradingResult g : grading.gradingResults.values())
+            {
+                if (g.count == 0)
+                {
+                    continue; // a pattern nothing matched in this configuration; the outcomes seen are listed
+                }
+                outcomes.computeIfAbsent(g.id, id -> new Tally(g.expect, g.description)).count += g.count;
+            }
+            if (!grading.isPassed)
+            {
+                problems.add(result.getName() + ": FAILED in " + result.getConfig() + "\n      "
+                    + String.join("\n      ", grading.failureMessages));
+            }
+        }
+        final TreeSet<String> missing = new TreeSet<>(selected);
+        missing.removeAll(tallies.keySet());
+        if (selected.isEmpty())
+        {
+            problems.add("no test matches " + options.getTestFilter());
+        }
+        for (final String name : missing)
+        {
+            problems.add(name + ": did not run (not schedulable on " + options.getCPUCount() + " CPUs?)");
+        }
+
+        System.out.println();
+        System.out.println("jcstress gate: " + selected.size() + " tests, " + collected.getTestResults().size()
+            + " results, " + (System.nanoTime() - startedNs) / 1_000_000_000L + " s");
+        tallies.forEach((test, outcomes) ->
+        {
+            System.out.println("  " + test);
+            outcomes.forEach((id, t) ->
+                System.out.printf("    %14d  %-22s [%s] %s%n", t.count, t.expect, id, t.description));
+        });
+        System.out.println("  HTML report: " + Path.of(options.getResultDest(), "index.html").toAbsolutePath());
+        System.out.println("  result blob: " + Path.of(options.getResultFile()).toAbsolutePath()
+            + " (re-read with: -p <blob>)");
+        if (!problems.isEmpty())
+        {
+            System.out.println();
+            System.out.println("jcstress gate: FAILED, " + problems.size() + " problem(s):");
+            problems.forEach(p -> System.out.println("  - " + p));
+            System.exit(1);
+        }
+        System.out.println("jcstress gate: passed");
+        System.exit(0); // jcstress may leave non-daemon threads behind
+    }
+
+    /** One outcome of one test, summed over its configurations. */
+    private static final class Tally
+    {
+        final Expect expect;
+        final String description;
+        long count;
+
+        Tally(final Expect expect, final String description)
+        {
+            this.expect = expect;
+            this.description = description;
+        }
+    }
+}
