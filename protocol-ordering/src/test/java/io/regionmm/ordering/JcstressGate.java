@@ -19,16 +19,18 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Runs jcstress on this module's tests and turns its verdict into an exit code: jcstress 0.16 exits 0 whatever it
- * finds, so a FORBIDDEN outcome would otherwise pass CI unseen. After the run the gate reads the run's result blob
- * back, grades every result and exits 1 when any test
+ * Runs jcstress on this module's tests and turns everything it found into one exit code for the build. jcstress
+ * 0.16 signals a failed or errored test only by throwing from the end of its run (an AssertionError listing them),
+ * and says nothing at all about a test it did not run. The gate catches that, reads the run's result blob back,
+ * grades every result itself and exits 1 when any test
  * <ul>
- * <li>saw an outcome its {@code @Outcome}s do not accept (jcstress's "FAILED"),</li>
+ * <li>saw an outcome its {@code @Outcome}s do not accept (jcstress's "FAILED": a FORBIDDEN outcome),</li>
  * <li>ended in an error: an exception in an actor, a timeout, a crashed fork JVM, or</li>
- * <li>did not run at all (jcstress skips tests it cannot schedule on the CPUs it has, without failing).</li>
+ * <li>did not run at all (jcstress skips tests it cannot schedule on the CPUs it has, without failing),</li>
  * </ul>
- * It prints one line per outcome seen, summed over the JVM configurations, so the CI log shows which races were
- * actually hit (an ACCEPTABLE_INTERESTING count of 0 says the run never produced the interleaving it looks for).
+ * or when the selection matched no test. It prints every outcome seen, summed over the JVM configurations, so the
+ * CI log shows which races were actually hit (an interesting outcome that never shows up says the run never
+ * produced the interleaving it looks for), and where the HTML report is.
  */
 public final class JcstressGate
 {
@@ -50,7 +52,15 @@ public final class JcstressGate
         }
         final JCStress jcstress = new JCStress(options);
         final SortedSet<String> selected = jcstress.getTests();
-        jcstress.run();
+        AssertionError verdict = null;
+        try
+        {
+            jcstress.run();
+        }
+        catch (final AssertionError failures)
+        {
+            verdict = failures; // jcstress's own list of failed tests; the grading below finds them again
+        }
 
         final InProcessCollector collected = new InProcessCollector();
         final DiskReadCollector blob = new DiskReadCollector(options.getResultFile(), collected);
@@ -94,6 +104,10 @@ public final class JcstressGate
         if (selected.isEmpty())
         {
             problems.add("no test matches " + options.getTestFilter());
+        }
+        if (verdict != null && problems.isEmpty())
+        {
+            problems.add("jcstress: " + verdict.getMessage());
         }
         for (final String name : missing)
         {

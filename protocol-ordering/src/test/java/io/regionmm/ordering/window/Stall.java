@@ -6,18 +6,20 @@ import io.regionmm.lock.RacePoint;
  * Stretches the windows of the window tests: the writer's steps take as long as the system calls they stand for,
  * the reader's copy takes as long as a bulk copy, and every reader is held inside its validation, at
  * {@link RacePoint#SPECULATION_MID_VALIDATION}, long enough for a writer to end a section and start the next.
- * The lengths are in nanoseconds and only need the order: copy &lt; change &lt; hold.
+ * The lengths are in nanoseconds. A reader that begins while the writer is before its lock (0 to 1 us into the
+ * section) copies the second word at once and the first 1.5 us later, inside the change (1 to 3 us), validates
+ * while the section is still open, and is held past its end and the next section's lock (about 3.5 us).
  */
 final class Stall
 {
     /** What a writer does in its section before it locks the region (another system call). */
-    static final long BEFORE_LOCK_NS = 300;
+    static final long BEFORE_LOCK_NS = 1_000;
     /** Between the writer's two stores: the change itself (an munmap, a madvise). */
-    static final long CHANGE_NS = 1_000;
+    static final long CHANGE_NS = 2_000;
     /** Between the reader's two loads: a copy of more than a few bytes. */
-    static final long COPY_NS = 800;
+    static final long COPY_NS = 1_500;
     /** A reader held between the lock state and the rest of its validation. */
-    static final long MID_VALIDATION_NS = 3_000;
+    static final long MID_VALIDATION_NS = 4_000;
 
     private Stall()
     {
