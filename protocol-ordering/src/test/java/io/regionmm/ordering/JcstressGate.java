@@ -80,8 +80,16 @@ public final class JcstressGate
             final Map<String, Tally> outcomes = tallies.computeIfAbsent(result.getName(), n -> new TreeMap<>());
             if (result.status() != Status.NORMAL)
             {
-                problems.add(result.getName() + ": " + result.status() + " in " + result.getConfig()
-                    + "\n      " + String.join("\n      ", result.getMessages()));
+                final List<String> lines = new ArrayList<>(result.getMessages());
+                for (final String line : result.getVmErr())
+                {
+                    if (!isNativeAccessWarning(line))
+                    {
+                        lines.add(line);
+                    }
+                }
+                problems.add(result.getName() + ": " + result.status() + " in " + result.getConfig().jvmArgs
+                    + "\n      " + String.join("\n      ", lines));
                 continue;
             }
             final TestGrading grading = result.grading();
@@ -95,8 +103,14 @@ public final class JcstressGate
             }
             if (!grading.isPassed)
             {
-                problems.add(result.getName() + ": FAILED in " + result.getConfig() + "\n      "
-                    + String.join("\n      ", grading.failureMessages));
+                for (final GradingResult g : grading.gradingResults.values())
+                {
+                    if (g.expect == Expect.FORBIDDEN && g.count > 0)
+                    {
+                        problems.add(result.getName() + ": FORBIDDEN [" + g.id + "] x" + g.count + " in "
+                            + result.getConfig().jvmArgs + ": " + g.description);
+                    }
+                }
             }
         }
         final TreeSet<String> missing = new TreeSet<>(selected);
@@ -135,6 +149,18 @@ public final class JcstressGate
         }
         System.out.println("jcstress gate: passed");
         System.exit(0); // jcstress may leave non-daemon threads behind
+    }
+
+    /**
+     * @param line a line a fork printed on stderr.
+     * @return true for the JDK's warning that JNA (jcstress's CPU affinity) called a restricted method: every fork
+     *         prints it, and it says nothing about the test.
+     */
+    private static boolean isNativeAccessWarning(final String line)
+    {
+        return line.startsWith("WARNING: ")
+            && (line.contains("restricted method") || line.contains("Restricted method")
+            || line.contains("System::load") || line.contains("--enable-native-access"));
     }
 
     /** One outcome of one test, summed over its configurations. */
