@@ -9,6 +9,9 @@ protocol-ordering/target/mutations/summary.tsv.
     protocol-ordering/mutate.py            # every mutation
     protocol-ordering/mutate.py M1 M9      # some of them
     protocol-ordering/mutate.py --list     # what they are (and whether each still applies)
+    protocol-ordering/mutate.py --heavy 'Speculation|PinRecheck' M5
+        # jcstress only, on the tests the regex selects, with jcstress's default preset (5 one-second iterations,
+        # split per-actor compilation: 14 JVM configurations a test): a longer look for a JIT reordering
 
 Run it from a clean tree: it refuses to start with MmLock.java modified, and puts it back after each mutation.
 """
@@ -195,7 +198,7 @@ def apply(mutation, source):
     return source
 
 
-def run(mutation, cp):
+def run(mutation, cp, heavy=None):
     ident, title, _ = mutation
     src_path = os.path.join(ROOT, MMLOCK)
     mutated = apply(mutation, open(src_path).read())
@@ -206,20 +209,27 @@ def run(mutation, cp):
         with open(src_path, "w") as f:
             f.write(mutated)
         subprocess.run(["git", "diff", "--", MMLOCK], cwd=ROOT, stdout=open(os.path.join(d, "mutation.diff"), "w"))
-        rm_log = os.path.join(d, "region-manager.log")
-        sh(REGION_MANAGER_TESTS, rm_log)
-        rm = region_manager_failures(rm_log)
-        results = {}
-        for name, filt in RUNS.items():
-            work = os.path.join(ROOT, "protocol-ordering/target/mutations", ident, name)
+        if heavy is None:
+            rm_log = os.path.join(d, "region-manager.log")
+            sh(REGION_MANAGER_TESTS, rm_log)
+            rm = region_manager_failures(rm_log)
+            runs, args = RUNS, JCSTRESS_ARGS
+        else:
+            rm = ["not run"]
+            runs, args = {"heavy": ["-t", heavy]}, ["-m", "default"]
+        results = {"ordering": [], "window": []}
+        for name, filt in runs.items():
+            work = os.path.join(d, name)
             os.makedirs(work, exist_ok=True)
             log = os.path.join(d, name + ".log")
-            sh([JAVA, "-Xmx256m", "-cp", cp, "io.regionmm.ordering.JcstressGate"] + JCSTRESS_ARGS + filt, log, cwd=work)
-            results[name] = gate_failures(log)
+            sh([JAVA, "-Xmx256m", "-cp", cp, "io.regionmm.ordering.JcstressGate"] + args + filt, log, cwd=work)
+            results["ordering" if name == "heavy" else name] = gate_failures(log)
     finally:
         subprocess.run(["git", "checkout", "--", MMLOCK], cwd=ROOT, check=True)
+    if heavy is not None:
+        ident, title = ident + " (heavy: " + heavy + ")", title
     row = [ident, title, "; ".join(rm) or "none", "; ".join(results["ordering"]) or "none",
-           "; ".join(results["window"]) or "none", "%d s" % (time.time() - started)]
+           "; ".join(results["window"]) or ("-" if heavy else "none"), "%d s" % (time.time() - started)]
     with open(os.path.join(OUT, "summary.tsv"), "a") as f:
         f.write("\t".join(row) + "\n")
     print("\t".join(row), flush=True)
@@ -235,6 +245,9 @@ def main(argv):
     dirty = subprocess.run(["git", "status", "--porcelain", "--", MMLOCK], cwd=ROOT, capture_output=True, text=True)
     if dirty.stdout.strip():
         sys.exit(MMLOCK + " has local changes: commit or stash them first")
+    heavy = None
+    if argv and argv[0] == "--heavy":
+        heavy, argv = argv[1], argv[2:]
     chosen = [m for m in MUTATIONS if not argv or m[0] in argv]
     source = open(os.path.join(ROOT, MMLOCK)).read()
     for mutation in chosen:
@@ -242,7 +255,7 @@ def main(argv):
     os.makedirs(OUT, exist_ok=True)
     cp = classpath()
     for mutation in chosen:
-        run(mutation, cp)
+        run(mutation, cp, heavy)
 
 
 if __name__ == "__main__":
