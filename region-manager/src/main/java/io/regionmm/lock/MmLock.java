@@ -373,6 +373,10 @@ public final class MmLock
         // Plain-order store is enough: the release below publishes it (pairs with the reader's acquire CAS).
         LOCK_SEQ.setOpaque(r, s);
         REFCNT.getAndAddRelease(r, -WRITER_FLAG);
+        // store-store: the caller's change of r's memory comes next, and a release orders only what precedes it;
+        // a speculating reader must see lockSeq (or the log entry) before any byte of the change (pairs with the
+        // loadLoadFence of speculateRetry(r, s)). Invisible on x86; found by reading against aarch64's model.
+        VarHandle.storeStoreFence();
         return true;
     }
 
@@ -393,6 +397,7 @@ public final class MmLock
         LOCK_SEQ.setOpaque(r, (long)SEQ.get(this));
         // release: a reader that sees 0 sees everything the section did before it.
         REFCNT.setRelease(r, 0);
+        VarHandle.storeStoreFence(); // as in writeLock: the changes that follow stay behind lockSeq
     }
 
     /** Appends r's range to the section's log, before the writer changes anything of r. */
@@ -422,6 +427,10 @@ public final class MmLock
         // acquire in speculateRetry), nothing the writer does next (the region's count, the system
         // call that changes its memory) may be ordered before this store.
         LOG.setVolatile(log, LOG_STATE_AT, s << LOG_BITS | (n + 1));
+        // A volatile store does not keep later plain stores behind it, and for a region born in this section
+        // writeLock returns right after this: the change must not overtake the entry (pairs with the loadLoadFence
+        // of speculateRetry(start, end, s)).
+        VarHandle.storeStoreFence();
     }
 
     /** Sets the writer flag and waits for r's readers; false (flag removed again) when the deadline passed. */
