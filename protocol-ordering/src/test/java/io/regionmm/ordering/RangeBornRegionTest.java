@@ -61,7 +61,7 @@ public class RangeBornRegionTest
         }
         final int b = found.b;
         final int a = found.a;
-        r.r1 = mm.speculateRetry(0, 2, s) ? 2 : 1;
+        r.r1 = mm.speculateRangeRetry(0, 2, s) ? 2 : 1;
         r.r2 = a;
         r.r3 = b;
     }

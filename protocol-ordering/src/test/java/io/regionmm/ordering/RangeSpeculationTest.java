@@ -12,7 +12,7 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * Range speculation ({@code speculateBegin}, copy, {@code speculateRetry(start, end, s)}), which validates against
+ * Range speculation ({@code speculateBegin}, copy, {@code speculateRangeRetry(start, end, s)}), which validates against
  * the open section's lock log instead of the region, against a section that locks and changes another region (the
  * log's first entry), then this one (the second).
  *
@@ -55,7 +55,7 @@ public class RangeSpeculationTest
         final long s = mm.speculateBegin();
         final int b = region.b;
         final int a = region.a;
-        r.r1 = mm.speculateRetry(1, 2, s) ? 2 : 1;
+        r.r1 = mm.speculateRangeRetry(1, 2, s) ? 2 : 1;
         r.r2 = a;
         r.r3 = b;
         r.r4 = (int)s;

@@ -16,7 +16,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * over the log's first entry. {@code window.RangeValidationWindowTest} forces that interleaving by holding the
  * reader between the log's state and its entries; this test has no hold, so only the machine could produce it: by
  * performing the validation's load of the sequence before its loads of the entries (the second load-load fence of
- * {@code speculateRetry(start, end, s)}), or by making the next section's entry visible before the sequence stores
+ * {@code speculateRangeRetry(start, end, s)}), or by making the next section's entry visible before the sequence stores
  * that precede it (openSection's store-store fence: the entry is a plain store). x86 does neither; aarch64 and
  * POWER may.
  *
@@ -53,7 +53,7 @@ public class RangeTakeoverTest
         final long s = mm.speculateBegin();
         final int b = region.b;
         final int a = region.a;
-        r.r1 = mm.speculateRetry(1, 2, s) ? 2 : 1;
+        r.r1 = mm.speculateRangeRetry(1, 2, s) ? 2 : 1;
         r.r2 = a;
         r.r3 = b;
         r.r4 = (int)s;

@@ -15,12 +15,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <li>Speculative: {@link #speculateTryBegin()} / {@link #speculateRetry(long)} around a lock-free lookup and a
  *     copy (the whole map), or {@link #speculateBegin()} / {@link #speculateRegion} /
  *     {@link #speculateRetry(RegionLock, long)} for one region, or {@link #speculateBegin()} /
- *     {@link #speculateRetry(long, long, long)} for an address range without loading
+ *     {@link #speculateRangeRetry(long, long, long)} for an address range without loading
  *     its region; the last two also work while a writer is active. Nothing read may be acted on before the retry
  *     check says the copy is valid.</li>
  * <li>Per-region: {@link #tryStartRead(RegionLock)} / {@link #endRead(RegionLock)} pin one region; while pinned
  *     its memory cannot be unmapped, moved, shrunk or re-protected.</li>
- * <li>Slow: {@link #beginRead()} / {@link #endRead()} take the mm lock shared. Always succeeds.</li>
+ * <li>Slow: {@link #readLock()} / {@link #readUnlock()} take the mm lock shared. Always succeeds.</li>
  * <li>Writers: {@link #beginWrite()} ... {@link #endWrite()} (or {@link #downgrade()}), and inside,
  *     {@link #writeLock(RegionLock)} on every region the write changes and {@link #detach(RegionLock)} on every
  *     region it removes. There is no per-region unlock: ending the section unlocks them all at once.</li>
@@ -37,7 +37,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *     the sequence is odd exactly while a write section is open.</li>
  * <li>Pins are counted per thread. A thread that holds a pin of this space cannot begin a write in it
  *     ({@link #beginWrite()} throws, naming the pin); a thread that holds a pin of any space waits in
- *     {@link #beginRead()} only in short timed turns, and throws when the writer holding the lock waits for one of
+ *     {@link #readLock()} only in short timed turns, and throws when the writer holding the lock waits for one of
  *     its pins (in this space or another); a section that would wait for a pin of its own thread throws instead
  *     of waiting.</li>
  * <li>Drains are bounded by the section's deadline ({@link #tryBeginWrite}); an interrupt does not cut a drain
@@ -302,7 +302,7 @@ public final class MmLock
 
     /**
      * Ends the write section like {@link #endWrite()}, but leaves the caller holding the mm lock shared; release it
-     * with {@link #endRead()}.
+     * with {@link #readUnlock()}.
      */
     public void downgrade()
     {
@@ -429,7 +429,7 @@ public final class MmLock
         LOG.setVolatile(log, LOG_STATE_AT, s << LOG_BITS | (n + 1));
         // A volatile store does not keep later plain stores behind it, and for a region born in this section
         // writeLock returns right after this: the change must not overtake the entry (pairs with the loadLoadFence
-        // of speculateRetry(start, end, s)).
+        // of speculateRangeRetry(start, end, s)).
         VarHandle.storeStoreFence();
     }
 
@@ -576,12 +576,12 @@ public final class MmLock
     // ---------------------------------------------------------------- slow readers
 
     /**
-     * Takes the mm lock shared (the slow path): no write section can be open until {@link #endRead()}. A thread that
+     * Takes the mm lock shared (the slow path): no write section can be open until {@link #readUnlock()}. A thread that
      * holds pins does not queue (see the class comment): it waits only for a writer that is not waiting for it.
      *
      * @throws IllegalStateException when the calling thread holds a pin that the writer holding the lock waits for.
      */
-    public void beginRead()
+    public void readLock()
     {
         final Pins p = PINS.get();
         if (p.count == 0)
@@ -633,7 +633,7 @@ public final class MmLock
     /**
      * Releases the shared mm lock.
      */
-    public void endRead()
+    public void readUnlock()
     {
         rw.readLock().unlock();
     }
@@ -736,7 +736,7 @@ public final class MmLock
      * @param s     the value from {@link #speculateBegin()}.
      * @return true when the copy must be discarded (then use the per-region path).
      */
-    public boolean speculateRetry(final long start, final long end, final long s)
+    public boolean speculateRangeRetry(final long start, final long end, final long s)
     {
         RacePoint.SPECULATION_BEFORE_VALIDATE.reach();
         // load-load: the copy's loads complete before these (pairs with openSection's store-store fence and with

@@ -537,7 +537,7 @@ public final class AddressSpace implements AutoCloseable
     public void sync(final long start, final long length, final SyncMode mode) throws MappingException
     {
         checkOpen("sync");
-        mm.beginRead();
+        mm.readLock();
         try
         {
             checkOpen("sync");
@@ -545,7 +545,7 @@ public final class AddressSpace implements AutoCloseable
         }
         finally
         {
-            mm.endRead();
+            mm.readUnlock();
         }
     }
 
@@ -641,7 +641,7 @@ public final class AddressSpace implements AutoCloseable
             {
                 throw accessFailed("readLong", address, Long.BYTES, ex);
             }
-            if (!mm.speculateRetry(address, address + Long.BYTES, s))
+            if (!mm.speculateRangeRetry(address, address + Long.BYTES, s))
             {
                 return v;
             }
@@ -773,7 +773,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public long readLocked(final long address, final RegionFunction f)
     {
-        mm.beginRead();
+        mm.readLock();
         try
         {
             final Region r = findLocked("readLocked", address);
@@ -789,7 +789,7 @@ public final class AddressSpace implements AutoCloseable
         }
         finally
         {
-            mm.endRead();
+            mm.readUnlock();
         }
     }
 
@@ -827,7 +827,7 @@ public final class AddressSpace implements AutoCloseable
             {
                 copyOut(address, dst);
             }
-            if (!mm.speculateRetry(address, address + length, s))
+            if (!mm.speculateRangeRetry(address, address + length, s))
             {
                 if (!inside)
                 {
@@ -846,7 +846,7 @@ public final class AddressSpace implements AutoCloseable
             pinnedReads.increment();
             return;
         }
-        mm.beginRead();
+        mm.readLock();
         try
         {
             checkOpen("read");
@@ -859,7 +859,7 @@ public final class AddressSpace implements AutoCloseable
         }
         finally
         {
-            mm.endRead();
+            mm.readUnlock();
         }
     }
 
@@ -937,7 +937,7 @@ public final class AddressSpace implements AutoCloseable
             }
             // DETACHED: a newer map has replaced it; look again.
         }
-        mm.beginRead();
+        mm.readLock();
         try
         {
             final Region r = findLocked("lease", address);
@@ -953,7 +953,7 @@ public final class AddressSpace implements AutoCloseable
         }
         finally
         {
-            mm.endRead();
+            mm.readUnlock();
         }
     }
 
@@ -982,7 +982,7 @@ public final class AddressSpace implements AutoCloseable
                 return new RangeLease(mm, pinned, windowView(start, length));
             }
         }
-        mm.beginRead();
+        mm.readLock();
         try
         {
             checkOpen("leaseRange");
@@ -999,7 +999,7 @@ public final class AddressSpace implements AutoCloseable
         }
         finally
         {
-            mm.endRead();
+            mm.readUnlock();
         }
     }
 
@@ -1045,14 +1045,14 @@ public final class AddressSpace implements AutoCloseable
      */
     public List<Region> regions()
     {
-        mm.beginRead();
+        mm.readLock();
         try
         {
             return List.copyOf(snapshot().regions());
         }
         finally
         {
-            mm.endRead();
+            mm.readUnlock();
         }
     }
 
@@ -1083,7 +1083,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public KernelCheck.Report checkAgainstKernel()
     {
-        mm.beginRead();
+        mm.readLock();
         try
         {
             checkOpen("checkAgainstKernel");
@@ -1091,7 +1091,7 @@ public final class AddressSpace implements AutoCloseable
         }
         finally
         {
-            mm.endRead();
+            mm.readUnlock();
         }
     }
 

@@ -107,7 +107,7 @@ public final class WriteSection implements AutoCloseable
             checkOwner("ReadHold.close");
             if (!released[0])
             {
-                space.mm.endRead();
+                space.mm.readUnlock();
                 released[0] = true;
             }
         };

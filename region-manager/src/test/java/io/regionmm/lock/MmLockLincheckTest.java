@@ -125,13 +125,13 @@ public class MmLockLincheckTest
         final TestRegion r = lookup(i);
         final int a = r.a;
         final int b = r.b;
-        return mm.speculateRetry(i, i + 1, s) || a == b;
+        return mm.speculateRangeRetry(i, i + 1, s) || a == b;
     }
 
     @Operation
     public boolean lockedRead(@Param(name = "region") final int i)
     {
-        mm.beginRead();
+        mm.readLock();
         try
         {
             final TestRegion r = lookup(i);
@@ -139,7 +139,7 @@ public class MmLockLincheckTest
         }
         finally
         {
-            mm.endRead();
+            mm.readUnlock();
         }
     }
 

@@ -142,7 +142,7 @@ class MmLockRaceReplayTest
                 assertEquals(s1, s);
                 copied.countDown(); // x is logged already, not overlapping the copy
                 await(changed);
-                return mm.speculateRetry(0, 1, s);
+                return mm.speculateRangeRetry(0, 1, s);
             });
             await(copied);
             mm.writeLock(r); // entry 1 of section 1: r, whose memory changes under the copy

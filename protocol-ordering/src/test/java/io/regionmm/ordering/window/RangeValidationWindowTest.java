@@ -60,7 +60,7 @@ public class RangeValidationWindowTest
         final int b = region.b;
         Stall.spin(Stall.COPY_NS);
         final int a = region.a;
-        r.r1 = mm.speculateRetry(1, 2, s) ? 2 : 1;
+        r.r1 = mm.speculateRangeRetry(1, 2, s) ? 2 : 1;
         r.r2 = a;
         r.r3 = b;
         r.r4 = (int)s;
