@@ -124,7 +124,7 @@ public final class MmLock
      *             in this space is refused beginWrite here (the writer would wait for its own pins, or for a pin
      *             whose owner waits for the writer); excludeReaders refuses to wait for a pin of its own thread
      *             (a lease taken inside the section).
-     *   beginRead by a thread with pins (in any space: a writer of space B may be draining the thread's pin
+     *   readLock by a thread with pins (in any space: a writer of space B may be draining the thread's pin
      *             in space A) never blocks for good: it queues with a timed tryLock (fair: it does not barge past
      *             queued writers, which readers holding pins could otherwise starve), and between turns asks
      *             whether the thread that holds the lock is draining one of its pins (DRAINING, a static map
@@ -187,7 +187,7 @@ public final class MmLock
     private static final long MAX_PARK_NS = 200_000;
     private static final long MIN_PARK_NS = 1_000;
 
-    /** Which region each draining writer waits for (any space): see beginRead. */
+    /** Which region each draining writer waits for (any space): see readLock. */
     private static final java.util.concurrent.ConcurrentHashMap<Thread, RegionLock> DRAINING =
         new java.util.concurrent.ConcurrentHashMap<>();
     /** Each thread's pins, of every space. */
