@@ -66,11 +66,24 @@ public final class Region extends RegionLock
     }
 
     /**
-     * @return the region's memory, read-only (index 0 is {@link #start()}), or null for a region of no space.
+     * @return the region's memory, read-only (index 0 is {@link #start()}). Every region found in a space's map has
+     *         one: it is attached before the map that holds the region is published.
+     * @throws IllegalStateException for a region not yet published by a space.
      */
     public MemorySegment view()
     {
-        return view;
+        final MemorySegment v = view;
+        if (v == null)
+        {
+            throw new IllegalStateException("view: " + this + " belongs to no published map yet");
+        }
+        return v;
+    }
+
+    /** @return whether a view is attached (the region has been published, or is being). */
+    public boolean hasView()
+    {
+        return view != null;
     }
 
     /** @return first address. */

@@ -4,8 +4,9 @@ import io.regionmm.map.RegionMap;
 import io.regionmm.region.Region;
 
 /**
- * A write gave up waiting: leases still pinned what it had to change when the deadline of its section
- * ({@link AddressSpace#tryBeginWrite}) or of {@link AddressSpace#close(long, java.util.concurrent.TimeUnit)} passed.
+ * A write gave up waiting: another writer held the mm lock, or leases still pinned what it had to change, when the
+ * deadline of its section ({@link AddressSpace#beginWrite(long, java.util.concurrent.TimeUnit)}) or of
+ * {@link AddressSpace#close(long, java.util.concurrent.TimeUnit)} passed.
  * Nothing changed: the region map, the kernel's mappings and the files are as before, and the space stays usable.
  */
 public final class RegionBusyException extends IllegalStateException

@@ -17,7 +17,7 @@ public final class RegionFaultException extends RuntimeException
     RegionFaultException(final String op, final long address, final long length, final Region region,
         final InternalError cause)
     {
-        super(op + ": reading [" + AddressSpace.hex(address) + ", +" + length + ") faulted" +
+        super(op + ": reading [" + Window.hex(address) + ", +" + length + ") faulted" +
             (region == null ? "" : " in " + region + " at file offset " + region.fileOffsetOf(address)) +
             ": the file is shorter than the mapping (truncated under it?); grow the file back or unmap the region",
             cause);

@@ -33,6 +33,7 @@ import static io.regionmm.space.StampedFiles.PAGE;
 import static io.regionmm.space.StampedFiles.stamp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -569,24 +570,24 @@ class AddressSpaceTest
             {
                 assertEquals(stamp(1, 0), lease.segment().get(ValueLayout.JAVA_LONG, 0), "regions are released");
             }
-            final AtomicReference<WriteSection> other = new AtomicReference<>();
+            final AtomicReference<Throwable> other = new AtomicReference<>();
             final Thread t = new Thread(() -> {
-                try
+                try (WriteSection ignored = space.beginWrite(50, java.util.concurrent.TimeUnit.MILLISECONDS))
                 {
-                    other.set(space.tryBeginWrite(50, java.util.concurrent.TimeUnit.MILLISECONDS));
+                    other.set(new AssertionError("a writer got in while the downgraded hold lasts"));
                 }
-                catch (final InterruptedException ex)
+                catch (final RegionBusyException | InterruptedException ex)
                 {
-                    Thread.currentThread().interrupt();
+                    other.set(ex);
                 }
             });
             t.start();
             t.join();
-            assertNull(other.get(), "no writer while the downgraded hold lasts");
+            assertInstanceOf(RegionBusyException.class, other.get(), "no writer while the downgraded hold lasts");
         }
-        try (WriteSection next = space.tryBeginWrite(10, java.util.concurrent.TimeUnit.SECONDS))
+        try (WriteSection next = space.beginWrite(10, java.util.concurrent.TimeUnit.SECONDS))
         {
-            assertTrue(next != null);
+            assertTrue(next.sequence() % 2 == 1);
         }
     }
 

@@ -150,7 +150,7 @@ class ConcurrentStressTest
         }
         final Region pick = regions.get(random.nextInt(regions.size()));
         final long address = pick.start() + random.nextLong(pick.length() / PAGE) * PAGE;
-        final AddressSpace.RegionFunction check = (region, memory, offset) ->
+        final RegionFunction check = (region, memory, offset) ->
             memory.get(ValueLayout.JAVA_LONG, offset) ^ stamp(region.file().id(), region.fileOffsetOf(address) / PAGE);
         try
         {
@@ -235,10 +235,10 @@ class ConcurrentStressTest
             for (int i = 2 + random.nextInt(3); i > 0; i--)
             {
                 changed |= writeOne(space, files, random);
-                if (space.mm.sequence() != w.sequence() || !space.mm.isWriteLockedByCurrentThread())
+                if (space.mmLock().sequence() != w.sequence() || !space.mmLock().isWriteLockedByCurrentThread())
                 {
                     throw new AssertionError("a one-shot call nested in section " + w.sequence() + " left the " +
-                        "sequence at " + space.mm.sequence());
+                        "sequence at " + space.mmLock().sequence());
                 }
             }
         }

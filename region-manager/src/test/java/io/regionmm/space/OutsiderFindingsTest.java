@@ -105,7 +105,7 @@ class OutsiderFindingsTest extends TrustFixture
             }));
         }
         await(running, "the readers");
-        try (WriteSection w = space.tryBeginWrite(5, TimeUnit.SECONDS))
+        try (WriteSection w = space.beginWrite(5, TimeUnit.SECONDS))
         {
             // The readers barged past the queued writer before: it gave up after 3 s while they read 15 000 times.
             assertNotNull(w, "the writer did not get the mm lock within 5 s past " + reads.sum() + " locked reads");
@@ -209,7 +209,7 @@ class OutsiderFindingsTest extends TrustFixture
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
         final Lane holder = lane("holder");
         holder.lease(x);
-        try (WriteSection w = space.tryBeginWrite(-1, TimeUnit.MILLISECONDS))
+        try (WriteSection w = space.beginWrite(-1, TimeUnit.MILLISECONDS))
         {
             assertNotNull(w);
             final RegionBusyException e = assertThrows(RegionBusyException.class, () -> w.unmap(x, pages(4)));

@@ -151,7 +151,7 @@ class RaceReplayTest
             gate[0].release.countDown();
             // The reader's CAS succeeds (no writer flag), its re-check sees lockSeq == seq: it must back off and fall
             // back to the mm lock, where it queues behind this section.
-            while (!space.mm.hasQueuedThreads() && !read.isDone())
+            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
             {
                 Thread.onSpinWait();
             }
@@ -201,7 +201,7 @@ class RaceReplayTest
     {
         final long a = space.map(f1, 0, 4 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
         final long b = space.map(f2, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
-        final AddressSpace.ReadCounts before = space.readCounts();
+        final ReadCounts before = space.readCounts();
         final WriteSection w = space.beginWrite();
         try
         {
@@ -214,7 +214,7 @@ class RaceReplayTest
             assertEquals(stamp(2, 1) ^ 8, words[1]);
             assertEquals(before, space.readCounts(), "speculatively: no retry, no pin, no lock");
             final Future<Long> onA = pool.submit(() -> space.readLong(a + PAGE));
-            while (!space.mm.hasQueuedThreads() && !onA.isDone())
+            while (!space.mmLock().hasQueuedThreads() && !onA.isDone())
             {
                 Thread.onSpinWait(); // the reader of a could not speculate nor pin: it waits for the section
             }
@@ -272,7 +272,7 @@ class RaceReplayTest
             w.unmap(a, 4 * PAGE);
             w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
             gate[0].release.countDown();
-            while (!space.mm.hasQueuedThreads() && !read.isDone())
+            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
             {
                 Thread.onSpinWait(); // its validation failed; the new region is locked too: it waits for the section
             }
@@ -298,7 +298,7 @@ class RaceReplayTest
             w.unmap(a, 4 * PAGE);
             w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
             final Future<Long> read = pool.submit(() -> space.readLong(a + PAGE));
-            while (!space.mm.hasQueuedThreads() && !read.isDone())
+            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
             {
                 Thread.onSpinWait(); // its copy failed the log check; the new region is locked: it waits
             }
@@ -342,7 +342,7 @@ class RaceReplayTest
             many.add(space.map(f1, (i % 16) * PAGE, PAGE, Protection.READ_WRITE, Sharing.SHARED,
                 MapOptions.DEFAULT.at(space.windowStart() + (8 + 2L * i) * PAGE)));
         }
-        final AddressSpace.ReadCounts before = space.readCounts();
+        final ReadCounts before = space.readCounts();
         try (WriteSection w = space.beginWrite())
         {
             for (final long at : many)
@@ -351,7 +351,7 @@ class RaceReplayTest
             }
             assertEquals(stamp(2, 1), pool.submit(() -> space.readLong(x + PAGE)).get(), "read while the section " +
                 "is open: by the region's own lock word once the log is full");
-            final AddressSpace.ReadCounts after = space.readCounts();
+            final ReadCounts after = space.readCounts();
             // The range attempt finds the log full after its copy (one retry); the region's lock word then passes.
             assertEquals(before.retries() + 1, after.retries(), "one range attempt, then the per-region check");
             assertEquals(before.pinned(), after.pinned(), "speculatively: no pin");

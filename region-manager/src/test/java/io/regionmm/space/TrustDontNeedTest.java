@@ -52,7 +52,7 @@ class TrustDontNeedTest extends TrustFixture
             return null;
         });
         final List<Region> before = space.regions();
-        try (WriteSection w = space.tryBeginWrite(200, TimeUnit.MILLISECONDS))
+        try (WriteSection w = space.beginWrite(200, TimeUnit.MILLISECONDS))
         {
             assertNotNull(w);
             final RegionBusyException busy = assertThrows(RegionBusyException.class,

@@ -91,7 +91,7 @@ class TrustDrainAndCloseTest extends TrustFixture
         final long[] elapsedNs = new long[1];
         final RegionBusyException busy = writer.call(() -> {
             final long t0 = System.nanoTime();
-            try (WriteSection w = space.tryBeginWrite(200, TimeUnit.MILLISECONDS))
+            try (WriteSection w = space.beginWrite(200, TimeUnit.MILLISECONDS))
             {
                 assertNotNull(w);
                 final RegionBusyException e = assertThrows(RegionBusyException.class, () -> w.unmap(y, pages(8)));

@@ -47,7 +47,7 @@ class TrustFindingsTest extends TrustFixture
         hold.close();
         // The owner's close released the mm lock: another thread can write.
         assertTrue(other.call(() -> {
-            try (WriteSection s = space.tryBeginWrite(1, TimeUnit.SECONDS))
+            try (WriteSection s = space.beginWrite(1, TimeUnit.SECONDS))
             {
                 return s != null;
             }

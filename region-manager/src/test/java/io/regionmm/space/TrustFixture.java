@@ -33,7 +33,7 @@ abstract class TrustFixture
 {
     /** How long any wait for something that must happen may take before the test calls it a deadlock. */
     static final long BOUND_SECONDS = 10;
-    static final AddressSpace.RegionFunction LONG = (r, memory, offset) -> memory.get(ValueLayout.JAVA_LONG, offset);
+    static final RegionFunction LONG = (r, memory, offset) -> memory.get(ValueLayout.JAVA_LONG, offset);
 
     @TempDir
     Path dir;
@@ -140,7 +140,7 @@ abstract class TrustFixture
     /** Waits until {@code f} is done or some thread queues on the mm lock (a reader that fell back to it). */
     void awaitDoneOrQueued(final Future<?> f, final String what)
     {
-        awaitTrue(() -> f.isDone() || space.mm.hasQueuedThreads(), what + " returned or queued on the mm lock");
+        awaitTrue(() -> f.isDone() || space.mmLock().hasQueuedThreads(), what + " returned or queued on the mm lock");
     }
 
     /**

@@ -36,17 +36,17 @@ class TrustNestedSectionTest extends TrustFixture
     /** The invariant: the sequence is odd exactly while a section is open, and it is this one's. */
     private void assertJoined(final WriteSection w, final String after)
     {
-        final long s = space.mm.sequence();
+        final long s = space.mmLock().sequence();
         assertEquals(w.sequence(), s, () -> "after " + after + ": the sequence is not the open section's");
         assertEquals(1, s & 1, () -> "after " + after + ": even sequence while section " + w.sequence() + " is open");
-        assertTrue(space.mm.isWriteLocked(), () -> "after " + after + ": the mm lock was released");
-        assertTrue(space.mm.isWriteLockedByCurrentThread(), () -> "after " + after + ": not held by this thread");
+        assertTrue(space.mmLock().isWriteLocked(), () -> "after " + after + ": the mm lock was released");
+        assertTrue(space.mmLock().isWriteLockedByCurrentThread(), () -> "after " + after + ": not held by this thread");
     }
 
     private void assertNoSection()
     {
-        assertEquals(0, space.mm.sequence() & 1, "odd sequence with no section open");
-        assertFalse(space.mm.isWriteLocked(), "the mm lock is still held");
+        assertEquals(0, space.mmLock().sequence() & 1, "odd sequence with no section open");
+        assertFalse(space.mmLock().isWriteLocked(), "the mm lock is still held");
     }
 
     @Test
@@ -163,7 +163,7 @@ class TrustNestedSectionTest extends TrustFixture
             assertTrue(nested.getMessage().contains("write section " + w.sequence()), nested::getMessage);
             assertJoined(w, "a refused beginWrite");
             final IllegalStateException timed = assertThrows(IllegalStateException.class,
-                () -> space.tryBeginWrite(1, TimeUnit.SECONDS));
+                () -> space.beginWrite(1, TimeUnit.SECONDS));
             assertTrue(timed.getMessage().contains("write section " + w.sequence()), timed::getMessage);
             assertJoined(w, "a refused tryBeginWrite");
             assertThrows(IllegalStateException.class, space::close);

@@ -153,7 +153,7 @@ class TrustPinHolderTest extends TrustFixture
                 space.unmap(x, pages(4));
                 return null;
             });
-            awaitTrue(space.mm::hasQueuedThreads, "the writer queueing behind the slow reader");
+            awaitTrue(space.mmLock()::hasQueuedThreads, "the writer queueing behind the slow reader");
             // The holder queues fairly behind that writer (barging past it let lease holders starve writers);
             // once the writer has the lock and waits for the holder's pin, the holder's read gives up.
             final Future<List<Region>> list = holder.submit(space::regions);
@@ -226,7 +226,7 @@ class TrustPinHolderTest extends TrustFixture
                 assertThrows(IllegalStateException.class, () -> space.unmap(a, PAGE));
                 assertThrows(IllegalStateException.class, () -> space.protect(a, PAGE, Protection.READ));
                 assertThrows(IllegalStateException.class, space::beginWrite);
-                assertThrows(IllegalStateException.class, () -> space.tryBeginWrite(1, TimeUnit.SECONDS));
+                assertThrows(IllegalStateException.class, () -> space.beginWrite(1, TimeUnit.SECONDS));
                 assertEquals(stamp(1, 0), lease.getLong(0));
             }
             return null;
@@ -261,7 +261,7 @@ class TrustPinHolderTest extends TrustFixture
             // Opening a file changes no mapping and waits for nobody: allowed to a lease holder (releasing is a write).
             assertTrue(space.isFileOpen(space.openFile(p2, FileAccess.READ_ONLY)));
             assertThrows(IllegalStateException.class, space::beginWrite);
-            assertThrows(IllegalStateException.class, () -> space.tryBeginWrite(1, TimeUnit.SECONDS));
+            assertThrows(IllegalStateException.class, () -> space.beginWrite(1, TimeUnit.SECONDS));
             assertThrows(IllegalStateException.class, space::close);
             assertThrows(IllegalStateException.class, () -> space.close(1, TimeUnit.SECONDS));
             return null;
@@ -311,7 +311,7 @@ class TrustPinHolderTest extends TrustFixture
                 assertThrows(IllegalStateException.class, () -> space.unmap(x, pages(4)), "a joined one-shot");
                 assertEquals(rx, space.snapshot().find(x), "the refused unmap changed the map");
                 assertEquals(stamp(1, 1), lease.getLong(PAGE));
-                assertEquals(w.sequence(), space.mm.sequence());
+                assertEquals(w.sequence(), space.mmLock().sequence());
                 lease.close();
                 w.unmap(x, pages(2)); // the lease is gone: the same section can now
             }
@@ -359,7 +359,7 @@ class TrustPinHolderTest extends TrustFixture
         }
         // The pin still holds writers off.
         writer.call(() -> {
-            try (WriteSection w = space.tryBeginWrite(200, TimeUnit.MILLISECONDS))
+            try (WriteSection w = space.beginWrite(200, TimeUnit.MILLISECONDS))
             {
                 assertThrows(RegionBusyException.class, () -> w.unmap(start, length), "the pin was dropped");
             }

@@ -8,6 +8,7 @@ import io.regionmm.region.Sharing;
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.KernelCheck;
 import io.regionmm.space.MapOptions;
+import io.regionmm.space.ReadCounts;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -122,7 +123,7 @@ final class Demo
             {
                 th.join();
             }
-            final AddressSpace.ReadCounts counts = space.readCounts();
+            final ReadCounts counts = space.readCounts();
             out.printf("reads validated: %d (speculative %d, fell back to a pin %d, to the mm lock %d); " +
                 "speculation retries: %d%n", reads.sum(), reads.sum() - counts.pinned() - counts.locked(),
                 counts.pinned(), counts.locked(), counts.retries());

@@ -1,0 +1,240 @@
+package io.regionmm.map;
+
+import io.regionmm.region.Region;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The next version of a region map, being built by one write operation: splices on a working list, merges of
+ * compatible neighbours as the kernel merges VMAs, and at the end one new {@link RegionMap}. Pure: it makes no
+ * system call, takes no lock and publishes nothing; the write section locks the regions it reports replaced, then
+ * builds and publishes.
+ *
+ * <p>The working list is the base version's list seen through a window: only the stretch the splices touch is
+ * copied (into {@code middle}), and {@link #build()} puts that stretch in place of the base's [lo, hi), which
+ * copies the chunks it touches, not the whole list.
+ *
+ * <p>Once {@link #freeze()} has handed out the replaced regions (for the section to lock), the edit refuses further
+ * splices: a region replaced after that would not be locked.
+ */
+public final class MapEdit
+{
+    private final RegionMap base;
+    private final long sectionSeq;
+    // Working list = base[0, lo) + middle + base[hi, base.size()).
+    private int lo;
+    private int hi;
+    private final ArrayList<Region> middle = new ArrayList<>();
+    private final List<Region> added = new ArrayList<>();
+    private final List<Region> removed = new ArrayList<>();
+    private boolean frozen;
+
+    /**
+     * @param base       the version this edit starts from.
+     * @param sectionSeq the write section's sequence, recorded in the regions that merging creates.
+     */
+    public MapEdit(final RegionMap base, final long sectionSeq)
+    {
+        this.base = base;
+        this.sectionSeq = sectionSeq;
+    }
+
+    /** @return the number of regions in the working list. */
+    public int size()
+    {
+        return lo + middle.size() + base.size() - hi;
+    }
+
+    /**
+     * @param i an index in the working list.
+     * @return the region there.
+     */
+    public Region get(final int i)
+    {
+        if (i < lo)
+        {
+            return base.get(i);
+        }
+        final int j = i - lo;
+        return j < middle.size() ? middle.get(j) : base.get(hi + j - middle.size());
+    }
+
+    /**
+     * @param address any address.
+     * @return the index of the first region of the working list ending after it ({@link #size()} when none).
+     */
+    public int firstEndingAfter(final long address)
+    {
+        int low = 0;
+        int high = size();
+        while (low < high)
+        {
+            final int mid = (low + high) >>> 1;
+            if (get(mid).end() <= address)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+        return low;
+    }
+
+    /**
+     * Replaces the working list's regions [from, to) with {@code replacement} (in address order, fitting there).
+     *
+     * @param from        first index replaced.
+     * @param to          end of the replaced indexes (== from: an insertion).
+     * @param replacement the regions to put there.
+     * @throws IllegalStateException after {@link #freeze()}.
+     */
+    public void splice(final int from, final int to, final List<Region> replacement)
+    {
+        if (frozen)
+        {
+            throw new IllegalStateException("splice after freeze: the regions it replaces would not be locked");
+        }
+        include(from, to);
+        final List<Region> replaced = middle.subList(from - lo, to - lo);
+        for (final Region old : replaced)
+        {
+            // One born in this edit and gone again (merged away) was never published: neither added nor removed.
+            if (!containsIdentity(replacement, old) && !removeIdentity(added, old))
+            {
+                removed.add(old);
+            }
+        }
+        for (final Region r : replacement)
+        {
+            if (!containsIdentity(replaced, r))
+            {
+                added.add(r);
+            }
+        }
+        replaced.clear();
+        middle.addAll(from - lo, replacement);
+    }
+
+    /**
+     * Merges compatible neighbours among the regions at working indexes [from, to], as the kernel merges after a
+     * change (see {@link Region#mergeConflict}).
+     *
+     * @param from first index considered (clamped to the list).
+     * @param to   last index considered (clamped to the list).
+     */
+    public void mergeAround(final int from, final int to)
+    {
+        final int first = Math.max(0, from);
+        final int last = Math.min(size() - 1, to);
+        for (int j = last; j > first; )
+        {
+            int i = j;
+            while (i > first && get(i - 1).mergeConflict(get(i)) == null)
+            {
+                i--;
+            }
+            if (i < j)
+            {
+                splice(i, j + 1, List.of(joined(get(i), get(j).end())));
+            }
+            j = i - 1;
+        }
+    }
+
+    /**
+     * @param first a region.
+     * @param end   the end of the last region it absorbs.
+     * @return one region with {@code first}'s attributes and file offset, from its start to {@code end}.
+     */
+    public Region joined(final Region first, final long end)
+    {
+        return new Region(sectionSeq, first.start(), end, first.file(), first.fileOffset(), first.protection(),
+            first.sharing(), first.advice(), first.locked());
+    }
+
+    /**
+     * Ends the editing: no splice after this.
+     *
+     * @return the regions of the base version this edit replaces, which the section must lock before any system
+     *         call (unmodifiable).
+     */
+    public List<Region> freeze()
+    {
+        frozen = true;
+        return List.copyOf(removed);
+    }
+
+    /** @return the regions this edit creates, not in the base version (unmodifiable). */
+    public List<Region> added()
+    {
+        return List.copyOf(added);
+    }
+
+    /** @return the regions of the base version this edit replaces (unmodifiable). */
+    public List<Region> removed()
+    {
+        return List.copyOf(removed);
+    }
+
+    /**
+     * @return the new version: the base with the edited stretch in place.
+     * @throws IllegalStateException before {@link #freeze()}.
+     */
+    public RegionMap build()
+    {
+        if (!frozen)
+        {
+            throw new IllegalStateException("build before freeze: a replaced region could still be pinned");
+        }
+        return base.replace(lo, hi, middle, removed, added);
+    }
+
+    /** Widens the copied stretch until it holds the working indexes [from, to). */
+    private void include(final int from, final int to)
+    {
+        if (middle.isEmpty() && lo == hi)
+        {
+            lo = from; // nothing copied yet: start the (empty) stretch where it is needed
+            hi = from;
+        }
+        if (from < lo)
+        {
+            middle.addAll(0, base.regions().subList(from, lo));
+            lo = from;
+        }
+        final int end = lo + middle.size();
+        if (to > end)
+        {
+            middle.addAll(base.regions().subList(hi, hi + to - end));
+            hi += to - end;
+        }
+    }
+
+    private static boolean removeIdentity(final List<Region> list, final Region r)
+    {
+        for (int i = 0; i < list.size(); i++)
+        {
+            if (list.get(i) == r)
+            {
+                list.remove(i);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean containsIdentity(final List<Region> list, final Region r)
+    {
+        for (final Region x : list)
+        {
+            if (x == r)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
