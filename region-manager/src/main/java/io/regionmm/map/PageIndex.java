@@ -323,33 +323,4 @@ final class PageIndex
         }
         return false;
     }
-
-    /**
-     * For tests: how many nodes of this version are not nodes of {@code older} (what a change copied), or how many
-     * entries those nodes have.
-     *
-     * @param older   an earlier version.
-     * @param entries count entries instead of nodes.
-     * @return the count.
-     */
-    int nodesNotIn(final PageIndex older, final boolean entries)
-    {
-        final java.util.Set<Object> old = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        collect(older.top, old);
-        final java.util.Set<Object> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        collect(top, mine);
-        mine.removeAll(old);
-        return entries ? mine.stream().mapToInt(n -> ((Object[])n).length).sum() : mine.size();
-    }
-
-    private static void collect(final Object e, final java.util.Set<Object> into)
-    {
-        if (e instanceof Object[] node && into.add(node) && !(node instanceof Region[]))
-        {
-            for (final Object child : node)
-            {
-                collect(child, into);
-            }
-        }
-    }
 }
