@@ -336,10 +336,10 @@ public final class WriteSection implements AutoCloseable
         }
         for (int i = i0; i < i1; i++)
         {
-            final String conflict = m.get(i).mergeConflict(m.get(i + 1));
-            if (conflict != null)
+            final var conflict = m.get(i).mergeConflict(m.get(i + 1));
+            if (conflict.isPresent())
             {
-                throw new IncompatibleRegionsException(m.get(i), m.get(i + 1), conflict);
+                throw new IncompatibleRegionsException(m.get(i), m.get(i + 1), conflict.get());
             }
         }
         if (i0 == i1)
@@ -1066,7 +1066,7 @@ public final class WriteSection implements AutoCloseable
             for (int j = to; j > from; )
             {
                 int i = j;
-                while (i > from && get(i - 1).mergeConflict(get(i)) == null)
+                while (i > from && get(i - 1).canMergeWith(get(i)))
                 {
                     i--;
                 }
