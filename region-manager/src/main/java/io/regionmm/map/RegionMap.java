@@ -13,12 +13,12 @@ import java.util.List;
  * <p>Two structures, each for its readers. Lookups by address go through a {@link PageIndex}, a persistent radix
  * tree shaped like a page table: O(levels) indexed loads, no comparisons, and a version shares every node the
  * change did not touch with the version before, so a reader's cache survives a writer's change (a flat array
- * rebuilt per change made every reader start cold after every write). Writers, slow readers and listings use the
+ * rebuilt per change would make every reader start cold after every write). Writers, slow readers and listings use the
  * regions in address order, a {@link RegionList} of chunks: index-based access, binary search, and a max-gap tree
  * for free-range search in O(log n), built on first use.
  *
  * <p>A change ({@link #replace}) copies the chunks it touches plus the chunk lists (8 bytes per chunk of 64-128), and
- * O(levels) index nodes per changed region end; it no longer copies the whole sorted array.
+ * O(levels) index nodes per changed region end, not the whole sorted array.
  */
 public final class RegionMap
 {
