@@ -7,7 +7,8 @@ module io.regionmm.region {
     requires org.agrona;
 
     // The front door: the space, its value types, leases and exceptions. The protocol (lock) and the map's data
-    // structures (map) are internal: nothing outside can change a count, a lock word or a map.
+    // structures (map) are internal: nothing outside can change a count, a lock word or a map. The lock package's
+    // RacePoint.install is for tests only and stays unexported (it also refuses unless -Dregionmm.racePoints=true).
     exports io.regionmm.space;
     exports io.regionmm.region;
 }

@@ -728,8 +728,8 @@ public final class MmLock
      * Ends a range speculation: a copy of [start, end) made after {@link #speculateBegin()} and a lookup that found
      * the range mapped (by one region or several adjacent ones), without loading the regions. While a section is
      * open the copy is checked against every range the section has logged; nothing is looked at before the copy (an
-     * early look at the log cost each read a third of its time at 10 regions, for the rare reader of a region being
-     * changed, which now finds out after its copy instead).
+     * early look at the log would slow every read while a section is open, to help only the rare reader of a region
+     * being changed, which finds out after its copy instead; measured in examples/benchmarks/RESULTS.md).
      *
      * @param start first address.
      * @param end   end of the range.

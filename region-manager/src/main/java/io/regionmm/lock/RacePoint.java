@@ -5,6 +5,11 @@ package io.regionmm.lock;
  *
  * <p>Off unless the JVM starts with {@code -Dregionmm.racePoints=true} (the test runs do): then each point reads a
  * static field. Off, the points are a constant-false branch that the JIT removes, so the read paths pay nothing.
+ *
+ * <p>Test-only: {@link #install} is public because the replay tests live in other packages (the space's tests,
+ * protocol-ordering's jcstress tests on the class path), but it is no API. The package is not exported from the
+ * module, so no module can name it, and without the property installing a hook fails, so a production JVM cannot
+ * be made to stop at a point even from the class path.
  */
 public enum RacePoint
 {
@@ -40,7 +45,7 @@ public enum RacePoint
     private static volatile Hook hook;
 
     /**
-     * Installs the hook (tests only); null removes it.
+     * Installs the hook; null removes it. Test-only (see the class comment): refused unless race points are on.
      *
      * @param h the hook.
      * @throws IllegalStateException when the JVM was started without {@code -Dregionmm.racePoints=true}.

@@ -120,7 +120,7 @@ public final class MapEdit
 
     /**
      * Merges compatible neighbours among the regions at working indexes [from, to], as the kernel merges after a
-     * change (see {@link Region#mergeConflict}).
+     * change (see {@link Region#canMergeWith}).
      *
      * @param from first index considered (clamped to the list).
      * @param to   last index considered (clamped to the list).
@@ -132,7 +132,7 @@ public final class MapEdit
         for (int j = last; j > first; )
         {
             int i = j;
-            while (i > first && get(i - 1).mergeConflict(get(i)) == null)
+            while (i > first && get(i - 1).canMergeWith(get(i)))
             {
                 i--;
             }

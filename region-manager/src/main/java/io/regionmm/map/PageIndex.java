@@ -24,10 +24,10 @@ import java.util.List;
  * kept from that "top" entry down). A change of a region costs one node copy per level below the top at its two
  * ends plus one entry per covered granule or huge range: a space whose regions fit in 1 MiB copies a single leaf
  * per change, of 1 KiB at most (4 bytes per entry up to its last). Copies are what a writer pays most for here
- * (fresh memory, about 90 ns per KiB on the build machine), so the top saves an unmap of a small space two thirds
- * of its map update. Memory: about 4 bytes per granule of mapped leaves, so one leaf (1 KiB) per touched 1 MiB of
- * window; sparse layouts of tiny regions pay up to a leaf per region, as sparse mappings pay a page-table page per
- * 2 MiB in the kernel.
+ * (fresh memory), so keeping the tree from its top saves a small space most of its map update (the measurements:
+ * examples/benchmarks/RESULTS.md, "Design decisions and their measurements"). Memory: about 4 bytes per granule
+ * of mapped leaves, so one leaf (1 KiB) per touched 1 MiB of window; sparse layouts of tiny regions pay up to a
+ * leaf per region, as sparse mappings pay a page-table page per 2 MiB in the kernel.
  */
 final class PageIndex
 {
@@ -322,34 +322,5 @@ final class PageIndex
             }
         }
         return false;
-    }
-
-    /**
-     * For tests: how many nodes of this version are not nodes of {@code older} (what a change copied), or how many
-     * entries those nodes have.
-     *
-     * @param older   an earlier version.
-     * @param entries count entries instead of nodes.
-     * @return the count.
-     */
-    int nodesNotIn(final PageIndex older, final boolean entries)
-    {
-        final java.util.Set<Object> old = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        collect(older.top, old);
-        final java.util.Set<Object> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        collect(top, mine);
-        mine.removeAll(old);
-        return entries ? mine.stream().mapToInt(n -> ((Object[])n).length).sum() : mine.size();
-    }
-
-    private static void collect(final Object e, final java.util.Set<Object> into)
-    {
-        if (e instanceof Object[] node && into.add(node) && !(node instanceof Region[]))
-        {
-            for (final Object child : node)
-            {
-                collect(child, into);
-            }
-        }
     }
 }

@@ -12,8 +12,9 @@ import java.util.RandomAccess;
  * The regions of one map version in address order, persistent and kept in chunks: a new version made by
  * {@link #replace} copies the chunks the replaced stretch touches and the two small arrays that list the chunks,
  * and shares every other chunk with the version before. A flat sorted array would be copied whole by every change
- * (80 KB at 20 000 regions, about 5 us of a writer's time and as much fresh memory pushed through the caches that
- * readers share); here a change copies a few hundred bytes of chunks plus 8 bytes per chunk of lists.
+ * (writer time and fresh memory pushed through the caches that readers share, growing with the map; measured in
+ * examples/benchmarks/RESULTS.md, "Design decisions and their measurements"); here a change copies a few hundred
+ * bytes of chunks plus 8 bytes per chunk of lists.
  *
  * <p>Every chunk holds between {@code CHUNK / 2} and {@code CHUNK} regions (fewer only when the whole list is that
  * small): a replace that would leave a smaller chunk takes a neighbour in. So the chunk lists stay at about

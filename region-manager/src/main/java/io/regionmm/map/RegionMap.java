@@ -13,12 +13,12 @@ import java.util.List;
  * <p>Two structures, each for its readers. Lookups by address go through a {@link PageIndex}, a persistent radix
  * tree shaped like a page table: O(levels) indexed loads, no comparisons, and a version shares every node the
  * change did not touch with the version before, so a reader's cache survives a writer's change (a flat array
- * rebuilt per change made every reader start cold after every write). Writers, slow readers and listings use the
+ * rebuilt per change would make every reader start cold after every write). Writers, slow readers and listings use the
  * regions in address order, a {@link RegionList} of chunks: index-based access, binary search, and a max-gap tree
  * for free-range search in O(log n), built on first use.
  *
  * <p>A change ({@link #replace}) copies the chunks it touches plus the chunk lists (8 bytes per chunk of 64-128), and
- * O(levels) index nodes per changed region end; it no longer copies the whole sorted array.
+ * O(levels) index nodes per changed region end, not the whole sorted array.
  */
 public final class RegionMap
 {
@@ -111,7 +111,7 @@ public final class RegionMap
      * @param added   regions that enter.
      * @return the new version; this one is unchanged.
      */
-    public RegionMap replace(final int lo, final int hi, final List<Region> middle, final List<Region> removed,
+    RegionMap replace(final int lo, final int hi, final List<Region> middle, final List<Region> removed,
         final List<Region> added)
     {
         return next(regions.replace(lo, hi, middle), removed, added);
@@ -241,18 +241,6 @@ public final class RegionMap
     }
 
     /**
-     * The same as {@link #find} by binary search alone (what an ordered tree costs); kept for comparison.
-     *
-     * @param address any address.
-     * @return the region covering it, or null.
-     */
-    public Region findByBinarySearch(final long address)
-    {
-        final int i = indexOf(address);
-        return i >= 0 ? regions.get(i) : null;
-    }
-
-    /**
      * @param address any address.
      * @return the index of the region covering it, or -1.
      */
@@ -357,25 +345,13 @@ public final class RegionMap
     }
 
     /**
-     * For tests and diagnostics: how many index nodes this version has that {@code older} does not, i.e. what the
-     * change between them copied.
+     * The index's top node (see {@link PageIndex#top()}), package-private for the structure tests: they walk the
+     * nodes of two versions to count what a change copied, which no public view of the map can show.
      *
-     * @param older an earlier version of the same map.
-     * @return the count.
+     * @return the top entry: null, a huge region, or a node.
      */
-    public int indexNodesNotIn(final RegionMap older)
+    Object indexTop()
     {
-        return index.nodesNotIn(older.index, false);
-    }
-
-    /**
-     * For tests and diagnostics: the entries of those nodes (their arrays' lengths, summed): what the change wrote.
-     *
-     * @param older an earlier version of the same map.
-     * @return the count.
-     */
-    public int indexEntriesNotIn(final RegionMap older)
-    {
-        return index.nodesNotIn(older.index, true);
+        return top;
     }
 }

@@ -3,6 +3,7 @@ package io.regionmm.region;
 import io.regionmm.lock.RegionLock;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 /**
  * A range [start, end) of the address space mapped from a file (the kernel's {@code vm_area_struct}). Immutable:
@@ -184,40 +185,58 @@ public final class Region extends RegionLock
     }
 
     /**
-     * The kernel's merge rule for a region followed by {@code next}.
+     * The kernel's merge rule for a region followed by {@code next}, as a yes or no: what writers ask after every
+     * change, for each pair of neighbours around it (no allocation).
      *
      * @param next the region after this one.
-     * @return null when they can merge, else what differs.
+     * @return true when they can merge.
      */
-    public String mergeConflict(final Region next)
+    public boolean canMergeWith(final Region next)
+    {
+        return firstConflict(next) == null;
+    }
+
+    /**
+     * The kernel's merge rule for a region followed by {@code next}, with the reason when it keeps them apart.
+     *
+     * @param next the region after this one.
+     * @return empty when they can merge, else the first rule that keeps them apart (see {@link MergeConflict}).
+     */
+    public Optional<MergeConflict> mergeConflict(final Region next)
+    {
+        return Optional.ofNullable(firstConflict(next));
+    }
+
+    /** @return the first rule broken, in {@link MergeConflict}'s order, or null: the rules in one place. */
+    private MergeConflict firstConflict(final Region next)
     {
         if (end != next.start)
         {
-            return "not adjacent (" + hex(end) + " != " + hex(next.start) + ")";
+            return MergeConflict.NOT_ADJACENT;
         }
         if (file != next.file)
         {
-            return "different files (" + file + " vs " + next.file + ")";
+            return MergeConflict.DIFFERENT_FILES;
         }
         if (fileOffsetOf(end) != next.fileOffset)
         {
-            return "file offsets not contiguous (" + fileOffsetOf(end) + " vs " + next.fileOffset + ")";
+            return MergeConflict.FILE_OFFSETS_NOT_CONTIGUOUS;
         }
         if (protection != next.protection)
         {
-            return "protection differs (" + protection + " vs " + next.protection + ")";
+            return MergeConflict.PROTECTION_DIFFERS;
         }
         if (sharing != next.sharing)
         {
-            return "sharing differs (" + sharing + " vs " + next.sharing + ")";
+            return MergeConflict.SHARING_DIFFERS;
         }
         if (advice != next.advice)
         {
-            return "advice differs (" + advice + " vs " + next.advice + ")";
+            return MergeConflict.ADVICE_DIFFERS;
         }
         if (locked != next.locked)
         {
-            return "lock state differs (" + locked + " vs " + next.locked + ")";
+            return MergeConflict.LOCK_STATE_DIFFERS;
         }
         return null;
     }

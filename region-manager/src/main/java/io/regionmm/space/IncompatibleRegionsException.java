@@ -1,5 +1,6 @@
 package io.regionmm.space;
 
+import io.regionmm.region.MergeConflict;
 import io.regionmm.region.Region;
 
 /**
@@ -9,13 +10,23 @@ public final class IncompatibleRegionsException extends RegionArgumentException
 {
     private static final long serialVersionUID = 1L;
 
+    /** The rule that keeps the pair apart. */
+    private final MergeConflict conflict;
+
     /**
      * @param left     the lower region.
      * @param right    the region after it.
-     * @param conflict what differs.
+     * @param conflict the first rule that keeps them apart.
      */
-    public IncompatibleRegionsException(final Region left, final Region right, final String conflict)
+    public IncompatibleRegionsException(final Region left, final Region right, final MergeConflict conflict)
     {
-        super("merge", "cannot merge " + left + " with " + right + ": " + conflict);
+        super("merge", "cannot merge " + left + " with " + right + ": " + conflict.explain(left, right));
+        this.conflict = conflict;
+    }
+
+    /** @return the first rule that keeps the pair apart. */
+    public MergeConflict conflict()
+    {
+        return conflict;
     }
 }

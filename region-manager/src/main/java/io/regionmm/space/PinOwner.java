@@ -19,9 +19,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * would kill the JVM; so the report is what tells why writers of the region wait. Which leases are watched is set
  * by {@code -Dregionmm.leaseTracking}: {@code off} (the default), {@code sample} (one lease in {@value #SAMPLE_EVERY},
  * with where it was taken) or {@code all} (every lease, with where it was taken: for tests and debugging). Off by
- * default because watching is not free even when no lease is picked: LookupBenchmark.leaseFindReadClose at 10
- * regions measured 25 ns a lease with tracking off and 71-94 ns with {@code sample} (where the time goes is not yet
- * profiled). Without tracking, {@code close(timeout)} still names the pinned regions.
+ * default because watching is not free even when no lease is picked (it costs a lease several times its own price:
+ * examples/benchmarks/RESULTS.md). Without tracking, {@code close(timeout)} still names the pinned regions.
  */
 abstract class PinOwner implements AutoCloseable
 {

@@ -6,6 +6,7 @@ import io.regionmm.map.MapEdit;
 import io.regionmm.map.RegionMap;
 import io.regionmm.region.Advice;
 import io.regionmm.region.FileHandle;
+import io.regionmm.region.MergeConflict;
 import io.regionmm.region.Protection;
 import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
@@ -14,6 +15,7 @@ import io.regionmm.region.SyncMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -330,10 +332,10 @@ public final class WriteSection implements AutoCloseable
         }
         for (int i = i0; i < i1; i++)
         {
-            final String conflict = m.get(i).mergeConflict(m.get(i + 1));
-            if (conflict != null)
+            final Optional<MergeConflict> conflict = m.get(i).mergeConflict(m.get(i + 1));
+            if (conflict.isPresent())
             {
-                throw new IncompatibleRegionsException(m.get(i), m.get(i + 1), conflict);
+                throw new IncompatibleRegionsException(m.get(i), m.get(i + 1), conflict.get());
             }
         }
         if (i0 == i1)

@@ -64,7 +64,7 @@ class RegionMapTest
             }
             assertSame(expected, map.find(address), () -> "find " + Long.toHexString(address));
             assertEquals(expected != null, map.isMapped(address));
-            assertSame(expected, map.findByBinarySearch(address));
+            assertSame(expected, MapStructure.findByBinarySearch(map, address));
         }
         for (int q = 0; q < 200; q++)
         {
@@ -155,7 +155,7 @@ class RegionMapTest
             for (int q = 0; q < 200; q++)
             {
                 final long address = BASE - PAGE + random.nextLong((windowPages + 2) * PAGE);
-                final Region expected = built.findByBinarySearch(address);
+                final Region expected = MapStructure.findByBinarySearch(built, address);
                 assertSame(expected, changed.find(address), "step " + step + " find " + Long.toHexString(address));
                 assertSame(expected, built.find(address));
             }
@@ -187,7 +187,7 @@ class RegionMapTest
         }
         final long window = 1L << 36; // the default 64 GiB window: three levels
         final RegionMap map = RegionMap.of(BASE, BASE + window, rs);
-        assertTrue(map.indexNodesNotIn(RegionMap.empty(BASE, BASE + window)) < n / 200,
+        assertTrue(MapStructure.indexNodesNotIn(map, RegionMap.empty(BASE, BASE + window)) < n / 200,
             "one 1 KiB leaf per 256 pages, not per region");
         // Move one region from the middle to past the end: two paths change, every other leaf is shared.
         final Region moved = region(n + 10, n + 11);
@@ -196,23 +196,25 @@ class RegionMapTest
         System.arraycopy(rs, 5_001, next, 5_000, n - 5_001);
         next[n - 1] = moved;
         final RegionMap changed = map.next(next, List.of(rs[5_000]), List.of(moved));
-        assertEquals(3, changed.indexNodesNotIn(map), "the middle node both ends share and a leaf for each, each " +
-            "copied once per change; the root above them is not kept (every region sits under one of its entries)");
+        assertEquals(3, MapStructure.indexNodesNotIn(changed, map), "the middle node both ends share and a leaf for " +
+            "each, each copied once per change; the root above them is not kept (every region sits under one of its " +
+            "entries)");
         // A node ends where its entries do: the top's 79 (one per MiB), the middle leaf's 256, the last leaf up to
         // the moved region's page 20 010 - 78 * 256 = 42.
-        assertEquals(79 + 256 + 43, changed.indexEntriesNotIn(map), "the copies are as long as their entries");
+        assertEquals(79 + 256 + 43, MapStructure.indexEntriesNotIn(changed, map),
+            "the copies are as long as their entries");
         assertSame(null, changed.find(rs[5_000].start()));
         assertSame(moved, changed.find(moved.start()));
         // A 1 GiB region aligned on 256 MiB takes four entries at the top, no leaves.
         final Region huge = region(1L << 18, 2L << 18);
         final RegionMap withHuge = RegionMap.empty(BASE, BASE + window).next(new Region[] {huge}, List.of(),
             List.of(huge));
-        assertEquals(1, withHuge.indexNodesNotIn(RegionMap.empty(BASE, BASE + window)), "the root alone");
+        assertEquals(1, MapStructure.indexNodesNotIn(withHuge, RegionMap.empty(BASE, BASE + window)), "the root alone");
         assertSame(huge, withHuge.find(huge.start() + 12345));
         assertSame(null, withHuge.find(huge.end()));
         // Unmapping it gives the memory back: the root folds to nothing.
         final RegionMap none = withHuge.next(new Region[0], List.of(huge), List.of());
-        assertEquals(0, none.indexNodesNotIn(RegionMap.empty(BASE, BASE + window)));
+        assertEquals(0, MapStructure.indexNodesNotIn(none, RegionMap.empty(BASE, BASE + window)));
     }
 
     @org.junit.jupiter.api.Test

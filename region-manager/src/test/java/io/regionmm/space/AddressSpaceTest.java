@@ -10,6 +10,7 @@ import io.regionmm.lock.RacePoint;
 import io.regionmm.region.Advice;
 import io.regionmm.region.FileAccess;
 import io.regionmm.region.FileHandle;
+import io.regionmm.region.MergeConflict;
 import io.regionmm.region.Protection;
 import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
@@ -142,12 +143,19 @@ class AddressSpaceTest
         final IncompatibleRegionsException ex =
             assertThrows(IncompatibleRegionsException.class, () -> space.merge(b + 3 * PAGE, 2 * PAGE));
         assertTrue(ex.getMessage().contains("sharing differs"), ex.getMessage());
-        assertTrue(assertThrows(IncompatibleRegionsException.class, () -> space.merge(b, 2 * PAGE))
-            .getMessage().contains("different files"));
-        assertTrue(assertThrows(IncompatibleRegionsException.class, () -> space.merge(b + PAGE, 2 * PAGE))
-            .getMessage().contains("offsets not contiguous"));
-        assertTrue(assertThrows(IncompatibleRegionsException.class, () -> space.merge(b + 2 * PAGE, 2 * PAGE))
-            .getMessage().contains("protection differs"));
+        assertEquals(MergeConflict.SHARING_DIFFERS, ex.conflict());
+        final IncompatibleRegionsException files =
+            assertThrows(IncompatibleRegionsException.class, () -> space.merge(b, 2 * PAGE));
+        assertTrue(files.getMessage().contains("different files"));
+        assertEquals(MergeConflict.DIFFERENT_FILES, files.conflict());
+        final IncompatibleRegionsException offsets =
+            assertThrows(IncompatibleRegionsException.class, () -> space.merge(b + PAGE, 2 * PAGE));
+        assertTrue(offsets.getMessage().contains("offsets not contiguous"));
+        assertEquals(MergeConflict.FILE_OFFSETS_NOT_CONTIGUOUS, offsets.conflict());
+        final IncompatibleRegionsException protection =
+            assertThrows(IncompatibleRegionsException.class, () -> space.merge(b + 2 * PAGE, 2 * PAGE));
+        assertTrue(protection.getMessage().contains("protection differs"));
+        assertEquals(MergeConflict.PROTECTION_DIFFERS, protection.conflict());
         assertEquals(5, regions().size());
         verifyAll();
     }

@@ -280,7 +280,7 @@ class ConcurrentStressTest
             {
                 final int i = regions.indexOf(r);
                 if (i + 1 >= regions.size() || regions.get(i + 1).start() != r.end() ||
-                    r.mergeConflict(regions.get(i + 1)) != null)
+                    !r.canMergeWith(regions.get(i + 1)))
                 {
                     return false;
                 }

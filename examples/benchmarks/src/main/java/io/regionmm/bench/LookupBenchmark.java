@@ -269,7 +269,7 @@ public class LookupBenchmark
     @Benchmark
     public Region mapFindBinarySearch(final Cursor c)
     {
-        return fx.map.findByBinarySearch(fx.addresses[c.next()]);
+        return MapStructureBenchmark.findByBinarySearch(fx.map, fx.addresses[c.next()]);
     }
 
     @Benchmark
