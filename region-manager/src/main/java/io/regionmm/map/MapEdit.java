@@ -144,6 +144,151 @@ public final class MapEdit
         }
     }
 
+    // ------------------------------------------------------------------ the edits write operations make
+
+    /**
+     * Inserts a region into a gap of the working list and merges it with compatible neighbours (map, and a region
+     * moved by remap).
+     *
+     * @param r the new region; [r.start(), r.end()) must be free in the working list.
+     */
+    public void insert(final Region r)
+    {
+        final int i = firstEndingAfter(r.start());
+        splice(i, i, List.of(r));
+        mergeAround(i - 1, i + 1);
+    }
+
+    /**
+     * Removes every region overlapping [start, stop); regions it cuts keep their outer parts (unmap).
+     *
+     * @param start first address.
+     * @param stop  end of the range.
+     * @return false when no region overlaps the range (nothing changed).
+     */
+    public boolean cut(final long start, final long stop)
+    {
+        final int i0 = firstEndingAfter(start);
+        int i1 = i0;
+        while (i1 < size() && get(i1).start() < stop)
+        {
+            i1++;
+        }
+        if (i0 == i1)
+        {
+            return false;
+        }
+        final List<Region> remnants = new ArrayList<>(2);
+        final Region first = get(i0);
+        final Region last = get(i1 - 1);
+        if (first.start() < start)
+        {
+            remnants.add(first.slice(sectionSeq, first.start(), start));
+        }
+        if (last.end() > stop)
+        {
+            remnants.add(last.slice(sectionSeq, stop, last.end()));
+        }
+        splice(i0, i1, remnants);
+        return true;
+    }
+
+    /**
+     * Splits the region at working index {@code i} in two at {@code address}, strictly inside it. No merge: an
+     * explicit split stays until an explicit merge or a change at the boundary.
+     */
+    public void split(final int i, final long address)
+    {
+        final Region r = get(i);
+        splice(i, i + 1, List.of(r.slice(sectionSeq, r.start(), address), r.slice(sectionSeq, address, r.end())));
+    }
+
+    /** Joins the regions at working indexes [i0, i1] into one ending at get(i1).end(); they must be compatible. */
+    public void join(final int i0, final int i1)
+    {
+        splice(i0, i1 + 1, List.of(joined(get(i0), get(i1).end())));
+    }
+
+    /**
+     * Gives the region at working index {@code i} a new end: shorter (its tail goes), or longer into free space
+     * after it (then merged with a compatible neighbour).
+     */
+    public void resize(final int i, final long newEnd)
+    {
+        final Region r = get(i);
+        if (newEnd < r.end())
+        {
+            splice(i, i + 1, List.of(r.slice(sectionSeq, r.start(), newEnd)));
+            return;
+        }
+        splice(i, i + 1, List.of(joined(r, newEnd)));
+        mergeAround(i - 1, i + 1);
+    }
+
+    /**
+     * Moves the region at working index {@code i} to [dest, dest + newLength), which must be free, with the same
+     * file offset and attributes (remap that cannot grow in place).
+     */
+    public void move(final int i, final long dest, final long newLength)
+    {
+        final Region r = get(i);
+        splice(i, i + 1, List.of());
+        insert(new Region(sectionSeq, dest, dest + newLength, r.file(), r.fileOffset(), r.protection(), r.sharing(),
+            r.advice(), r.locked()));
+    }
+
+    /**
+     * Changes the attributes of [start, stop), which regions must cover: each region there that {@code changed}
+     * gives a new version for (null: unchanged) is cut at the range's ends and its inside piece replaced. As the
+     * kernel's vma_merge after mprotect/madvise/mlock, only a changed piece merges, with its neighbours; untouched
+     * boundaries (an explicit split, say) stay.
+     *
+     * @param i0      working index of the first region of the range.
+     * @param changed for each region from i0 on that overlaps the range, its changed version or null.
+     * @param start   first address.
+     * @param stop    end of the range.
+     */
+    public void change(final int i0, final Region[] changed, final long start, final long stop)
+    {
+        final List<Region> replacement = new ArrayList<>();
+        final List<Region> changedPieces = new ArrayList<>();
+        for (int k = 0; k < changed.length; k++)
+        {
+            final Region r = get(i0 + k);
+            final Region to = changed[k];
+            if (to == null)
+            {
+                replacement.add(r);
+                continue;
+            }
+            final long ps = Math.max(r.start(), start);
+            final long pe = Math.min(r.end(), stop);
+            if (r.start() < ps)
+            {
+                replacement.add(r.slice(sectionSeq, r.start(), ps));
+            }
+            final Region piece = to.slice(sectionSeq, ps, pe);
+            replacement.add(piece);
+            changedPieces.add(piece);
+            if (pe < r.end())
+            {
+                replacement.add(r.slice(sectionSeq, pe, r.end()));
+            }
+        }
+        splice(i0, i0 + changed.length, replacement);
+        for (int k = changedPieces.size() - 1; k >= 0; k--)
+        {
+            final Region piece = changedPieces.get(k);
+            final int at = firstEndingAfter(piece.start());
+            if (at < size() && get(at) == piece)
+            {
+                mergeAround(at - 1, at + 1);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ building blocks
+
     /**
      * @param first a region.
      * @param end   the end of the last region it absorbs.

@@ -270,6 +270,22 @@ public final class RegionMap
     }
 
     /**
+     * @param start first address.
+     * @param stop  end of the range.
+     * @return the regions that overlap [start, stop), in address order (a view of this version).
+     */
+    public List<Region> regionsIn(final long start, final long stop)
+    {
+        final int from = firstEndingAfter(start);
+        int to = from;
+        while (to < size() && get(to).start() < stop)
+        {
+            to++;
+        }
+        return regions().subList(from, to);
+    }
+
+    /**
      * @param start range start.
      * @param end   range end.
      * @return true when no region overlaps [start, end).

@@ -1,9 +1,6 @@
 package io.regionmm.space;
 
-import io.regionmm.kernel.Fcntl;
-import io.regionmm.kernel.FileStat;
 import io.regionmm.kernel.Kernel;
-import io.regionmm.kernel.KernelException;
 import io.regionmm.lock.MmLock;
 import io.regionmm.map.RegionMap;
 import io.regionmm.region.Advice;
@@ -13,8 +10,6 @@ import io.regionmm.region.Protection;
 import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -45,17 +40,11 @@ public final class AddressSpace implements AutoCloseable
     /** Default window: 64 GiB of addresses (no memory). */
     public static final long DEFAULT_WINDOW = 64L << 30;
 
-    private static final Logger LOG = LoggerFactory.getLogger(AddressSpace.class);
-    private static final long CLOSE_REPORT_SECONDS = 10;
-
     private final Mm mm;
     private final MmLock lock;
     private final Window window;
     private final ReadLadder ladder;
-    private final Rollback rollback;
-    // The open write section, set and cleared by its thread under the write lock: one-shot calls made by that thread
-    // join it instead of opening a second section (which would make the sequence even while the first is open).
-    private WriteSection section;
+    private final WriterGate gate;
 
     private AddressSpace(final Kernel kernel, final long windowSize) throws MappingException
     {
@@ -63,7 +52,7 @@ public final class AddressSpace implements AutoCloseable
         mm = new Mm(kernel, window);
         lock = mm.lock;
         ladder = new ReadLadder(mm);
-        rollback = new Rollback(mm);
+        gate = new WriterGate(mm);
     }
 
     /**
@@ -117,43 +106,7 @@ public final class AddressSpace implements AutoCloseable
     public FileHandle openFile(final Path path, final FileAccess access) throws MappingException
     {
         mm.checkOpen("openFile");
-        final int flags = (access == FileAccess.READ_WRITE ? Fcntl.O_RDWR | Fcntl.O_CREAT : Fcntl.O_RDONLY) |
-            Fcntl.O_CLOEXEC;
-        final int fd;
-        try
-        {
-            fd = mm.kernel.open(path.toString(), flags, 0644);
-        }
-        catch (final KernelException ex)
-        {
-            throw new MappingException("openFile", ex);
-        }
-        boolean kept = false;
-        try
-        {
-            final FileStat st = mm.kernel.fstat(fd);
-            if (!st.isRegularFile())
-            {
-                throw new RegionArgumentException("openFile", "path=" + path + " is not a regular file" +
-                    (st.isDirectory() ? " (a directory)" : ""));
-            }
-            // No write section: adding to the file table changes no mapping and waits for no lease.
-            final FileHandle h = mm.files.add(path, fd, access == FileAccess.READ_WRITE, st.inode(), st.devMajor(),
-                st.devMinor());
-            kept = true;
-            return h;
-        }
-        catch (final KernelException ex)
-        {
-            throw new MappingException("openFile", ex);
-        }
-        finally
-        {
-            if (!kept)
-            {
-                FileTable.closeQuietly(mm.kernel, fd); // refused for any reason (closed space, a lease held): no leak
-            }
-        }
+        return mm.files.open(path, access); // no write section: no mapping changes and no lease is waited for
     }
 
     /**
@@ -166,14 +119,14 @@ public final class AddressSpace implements AutoCloseable
     public void releaseFile(final FileHandle file)
     {
         mm.checkOpen("releaseFile");
-        final boolean opened = enterWrite("releaseFile");
+        final boolean opened = gate.enter("releaseFile");
         try
         {
             mm.files.release("releaseFile", file);
         }
         finally
         {
-            exitWrite(opened);
+            gate.exit(opened);
         }
     }
 
@@ -214,8 +167,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public WriteSection beginWrite()
     {
-        mm.checkOpen("beginWrite");
-        return opened("beginWrite", lock.beginWrite(), 0);
+        return gate.begin();
     }
 
     /**
@@ -232,94 +184,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public WriteSection beginWrite(final long timeout, final TimeUnit unit) throws InterruptedException
     {
-        mm.checkOpen("beginWrite");
-        final long s = lock.tryBeginWrite(timeout, unit);
-        if (s == 0)
-        {
-            throw new RegionBusyException("beginWrite", "another thread held the mm lock for " +
-                unit.toNanos(timeout) + " ns");
-        }
-        return opened("beginWrite", s, unit.toNanos(timeout));
-    }
-
-    private WriteSection opened(final String op, final long s, final long timeoutNs)
-    {
-        if (mm.isClosed())
-        {
-            lock.endWrite();
-            throw new SpaceClosedException(op);
-        }
-        section = new WriteSection(mm, rollback, s, timeoutNs, this::sectionEnded);
-        return section;
-    }
-
-    /** Called by the section as it ends, still holding the write lock. */
-    private void sectionEnded(final WriteSection w)
-    {
-        if (section == w)
-        {
-            section = null;
-        }
-    }
-
-    /** A one-shot write operation: run in this thread's open section, or in one of its own. */
-    @FunctionalInterface
-    private interface SectionCall<T>
-    {
-        T run(WriteSection w) throws MappingException;
-    }
-
-    private <T> T oneShot(final SectionCall<T> call) throws MappingException
-    {
-        final WriteSection open = lock.isWriteLockedByCurrentThread() ? section : null;
-        if (open != null)
-        {
-            return call.run(open); // joins: released with the rest of that section when it closes
-        }
-        try (WriteSection w = beginWrite())
-        {
-            return call.run(w);
-        }
-    }
-
-    private <T> T oneShotUnchecked(final String op, final SectionCall<T> call)
-    {
-        try
-        {
-            return oneShot(call);
-        }
-        catch (final MappingException ex)
-        {
-            throw new IllegalStateException(op + ": " + ex.getMessage(), ex); // split and merge make no system call
-        }
-    }
-
-    /**
-     * Takes the write lock for a change of the file table, joining this thread's open section if there is one.
-     *
-     * @return true when the caller must release it ({@link #exitWrite}).
-     */
-    private boolean enterWrite(final String op)
-    {
-        if (lock.isWriteLockedByCurrentThread())
-        {
-            return false;
-        }
-        lock.beginWrite();
-        if (mm.isClosed())
-        {
-            lock.endWrite();
-            throw new SpaceClosedException(op);
-        }
-        return true;
-    }
-
-    private void exitWrite(final boolean opened)
-    {
-        if (opened)
-        {
-            lock.endWrite();
-        }
+        return gate.begin(timeout, unit);
     }
 
     /**
@@ -354,7 +219,7 @@ public final class AddressSpace implements AutoCloseable
     public long map(final FileHandle file, final long offset, final long length, final Protection protection,
         final Sharing sharing, final MapOptions options) throws MappingException
     {
-        return oneShot(w -> w.map(file, offset, length, protection, sharing, options));
+        return gate.oneShot(w -> w.map(file, offset, length, protection, sharing, options));
     }
 
     /**
@@ -365,10 +230,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void unmap(final long start, final long length) throws MappingException
     {
-        oneShot(w -> {
-            w.unmap(start, length);
-            return null;
-        });
+        gate.run(w -> w.unmap(start, length));
     }
 
     /**
@@ -377,10 +239,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void split(final long address)
     {
-        oneShotUnchecked("split", w -> {
-            w.split(address);
-            return null;
-        });
+        gate.runUnchecked("split", w -> w.split(address));
     }
 
     /**
@@ -390,10 +249,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void merge(final long start, final long length)
     {
-        oneShotUnchecked("merge", w -> {
-            w.merge(start, length);
-            return null;
-        });
+        gate.runUnchecked("merge", w -> w.merge(start, length));
     }
 
     /**
@@ -406,7 +262,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public long remap(final long regionStart, final long newLength, final boolean growFile) throws MappingException
     {
-        return oneShot(w -> w.remap(regionStart, newLength, growFile));
+        return gate.oneShot(w -> w.remap(regionStart, newLength, growFile));
     }
 
     /**
@@ -418,10 +274,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void protect(final long start, final long length, final Protection protection) throws MappingException
     {
-        oneShot(w -> {
-            w.protect(start, length, protection);
-            return null;
-        });
+        gate.run(w -> w.protect(start, length, protection));
     }
 
     /**
@@ -433,10 +286,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void advise(final long start, final long length, final Advice advice) throws MappingException
     {
-        oneShot(w -> {
-            w.advise(start, length, advice);
-            return null;
-        });
+        gate.run(w -> w.advise(start, length, advice));
     }
 
     /**
@@ -447,10 +297,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void lock(final long start, final long length) throws MappingException
     {
-        oneShot(w -> {
-            w.lock(start, length);
-            return null;
-        });
+        gate.run(w -> w.lock(start, length));
     }
 
     /**
@@ -461,10 +308,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void unlock(final long start, final long length) throws MappingException
     {
-        oneShot(w -> {
-            w.unlock(start, length);
-            return null;
-        });
+        gate.run(w -> w.unlock(start, length));
     }
 
     /**
@@ -695,7 +539,7 @@ public final class AddressSpace implements AutoCloseable
 
     /**
      * Waits for leases to close, unmaps every region, releases the window and closes the files. Idempotent. While
-     * leases keep it waiting it logs, every {@value #CLOSE_REPORT_SECONDS} seconds, which regions are still pinned;
+     * leases keep it waiting it logs, every ten seconds, which regions are still pinned;
      * {@link #close(long, TimeUnit)} gives up instead.
      *
      * @throws IllegalStateException when called by a thread that has a write section open, holds the mm lock
@@ -704,33 +548,7 @@ public final class AddressSpace implements AutoCloseable
     @Override
     public void close()
     {
-        boolean interrupted = false;
-        try
-        {
-            while (true)
-            {
-                try
-                {
-                    close(CLOSE_REPORT_SECONDS, TimeUnit.SECONDS);
-                    return;
-                }
-                catch (final RegionBusyException ex)
-                {
-                    LOG.warn("close is waiting: {}", ex.getMessage());
-                }
-                catch (final InterruptedException ex)
-                {
-                    interrupted = true; // closing is not interruptible; the status goes back to the caller
-                }
-            }
-        }
-        finally
-        {
-            if (interrupted)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }
+        mm.exit();
     }
 
     /**
@@ -745,62 +563,6 @@ public final class AddressSpace implements AutoCloseable
      */
     public void close(final long timeout, final TimeUnit unit) throws InterruptedException
     {
-        if (mm.isClosed())
-        {
-            return;
-        }
-        if (lock.isWriteLockedByCurrentThread())
-        {
-            throw new IllegalStateException("close: a write section is open on this thread; close it first");
-        }
-        final String pins = lock.pinsOfCurrentThread();
-        if (pins != null)
-        {
-            throw new IllegalStateException("close: this thread holds " + pins + "; close would wait for it forever: " +
-                "close the lease first");
-        }
-        final long s = lock.tryBeginWrite(timeout, unit);
-        if (s == 0)
-        {
-            throw new RegionBusyException("close", "another thread held the mm lock for " + unit.toNanos(timeout) +
-                " ns");
-        }
-        try
-        {
-            if (mm.isClosed())
-            {
-                return;
-            }
-            final RegionMap m = mm.snapshot();
-            for (int i = 0; i < m.size(); i++)
-            {
-                // Every region first, within the deadline: until the last one is locked nothing has changed, so a
-                // timeout leaves an open space behind.
-                if (!lock.writeLock(m.get(i)))
-                {
-                    throw RegionBusyException.pinned("close", m, i, unit.toNanos(timeout));
-                }
-            }
-            // From here on nothing waits and nothing can leave the space half closed.
-            mm.markClosed();
-            for (int i = 0; i < m.size(); i++)
-            {
-                lock.detach(m.get(i)); // locked above: no reader can pin it any more, nothing to wait for
-            }
-            try
-            {
-                window.close(); // handshake with every thread, then the reservation goes
-            }
-            finally
-            {
-                mm.files.closeAll();
-            }
-            LOG.debug("address space [{}, {}) closed at sequence {}", Window.hex(window.base), Window.hex(window.end),
-                s);
-        }
-        finally
-        {
-            lock.endWrite();
-        }
+        mm.exit(timeout, unit);
     }
 }

@@ -1,11 +1,17 @@
 package io.regionmm.space;
 
+import io.regionmm.kernel.Fcntl;
+import io.regionmm.kernel.FileStat;
 import io.regionmm.kernel.Kernel;
 import io.regionmm.kernel.KernelException;
+import io.regionmm.region.FileAccess;
 import io.regionmm.region.FileHandle;
+import io.regionmm.region.Protection;
+import io.regionmm.region.Sharing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -50,7 +56,51 @@ final class FileTable
         this.kernel = kernel;
     }
 
-    synchronized FileHandle add(final java.nio.file.Path path, final int fd, final boolean writable, final long inode,
+    /**
+     * Opens a file for mapping and adds it to the table; on any refusal (not a regular file, a closed space) the
+     * descriptor is closed again.
+     */
+    FileHandle open(final Path path, final FileAccess access) throws MappingException
+    {
+        final int flags = (access == FileAccess.READ_WRITE ? Fcntl.O_RDWR | Fcntl.O_CREAT : Fcntl.O_RDONLY) |
+            Fcntl.O_CLOEXEC;
+        final int fd;
+        try
+        {
+            fd = kernel.open(path.toString(), flags, 0644);
+        }
+        catch (final KernelException ex)
+        {
+            throw new MappingException("openFile", ex);
+        }
+        boolean kept = false;
+        try
+        {
+            final FileStat st = kernel.fstat(fd);
+            if (!st.isRegularFile())
+            {
+                throw new RegionArgumentException("openFile", "path=" + path + " is not a regular file" +
+                    (st.isDirectory() ? " (a directory)" : ""));
+            }
+            final FileHandle h = add(path, fd, access == FileAccess.READ_WRITE, st.inode(), st.devMajor(),
+                st.devMinor());
+            kept = true;
+            return h;
+        }
+        catch (final KernelException ex)
+        {
+            throw new MappingException("openFile", ex);
+        }
+        finally
+        {
+            if (!kept)
+            {
+                closeQuietly(kernel, fd); // refused for any reason (closed space, ...): no leak
+            }
+        }
+    }
+
+    private synchronized FileHandle add(final Path path, final int fd, final boolean writable, final long inode,
         final int devMajor, final int devMinor)
     {
         if (closed)
@@ -60,6 +110,27 @@ final class FileTable
         final FileHandle h = new FileHandle(nextId++, path, writable, inode, devMajor, devMinor);
         open.put(h, new Entry(fd));
         return h;
+    }
+
+    /**
+     * @throws RegionArgumentException unless {@code h} is open in this space and not released, and may be mapped
+     *                                 with this protection and sharing.
+     */
+    void checkMappable(final String op, final FileHandle h, final Protection protection, final Sharing sharing)
+    {
+        checkMappable(op, h);
+        checkWritableShared(op, h, protection, sharing);
+    }
+
+    /** Refuses READ_WRITE SHARED on a file opened read-only: the kernel would answer EACCES. */
+    static void checkWritableShared(final String op, final FileHandle h, final Protection protection,
+        final Sharing sharing)
+    {
+        if (protection == Protection.READ_WRITE && sharing == Sharing.SHARED && !h.writable())
+        {
+            throw new RegionArgumentException(op, "file " + h + " is open read-only and cannot be mapped " +
+                "READ_WRITE SHARED; open it READ_WRITE or map it PRIVATE");
+        }
     }
 
     /** @throws RegionArgumentException unless {@code h} is open in this space and not released. */
@@ -160,7 +231,7 @@ final class FileTable
         closeQuietly(kernel, e.fd);
     }
 
-    static void closeQuietly(final Kernel kernel, final int fd)
+    private static void closeQuietly(final Kernel kernel, final int fd)
     {
         try
         {

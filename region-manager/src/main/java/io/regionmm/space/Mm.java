@@ -6,9 +6,12 @@ import io.regionmm.lock.MmLock;
 import io.regionmm.map.RegionMap;
 import io.regionmm.region.FileHandle;
 import io.regionmm.region.SyncMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What one address space's front door, readers and write sections share (the kernel's {@code mm_struct}): the
@@ -22,6 +25,8 @@ import java.lang.invoke.VarHandle;
  */
 final class Mm
 {
+    private static final Logger LOG = LoggerFactory.getLogger(Mm.class);
+    private static final long CLOSE_REPORT_SECONDS = 10;
     private static final VarHandle MAP;
 
     static
@@ -113,6 +118,114 @@ final class Mm
         catch (final KernelException ex)
         {
             throw new MappingException("sync", ex);
+        }
+    }
+
+    /**
+     * {@link #exit(long, TimeUnit)} without a deadline: while leases keep it waiting it logs, every
+     * {@value #CLOSE_REPORT_SECONDS} seconds, which regions are still pinned. Not interruptible: an interrupt is
+     * kept for the caller.
+     */
+    void exit()
+    {
+        boolean interrupted = false;
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    exit(CLOSE_REPORT_SECONDS, TimeUnit.SECONDS);
+                    return;
+                }
+                catch (final RegionBusyException ex)
+                {
+                    LOG.warn("close is waiting: {}", ex.getMessage());
+                }
+                catch (final InterruptedException ex)
+                {
+                    interrupted = true;
+                }
+            }
+        }
+        finally
+        {
+            if (interrupted)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Tears the space down (the kernel's exit_mmap): takes the mm lock and every region's write lock within the
+     * deadline (until the last one is locked nothing has changed, so a timeout leaves an open space behind), then
+     * marks the space closed, detaches every region, closes the window's arena (the JDK's handshake with every
+     * thread; the reservation goes with it) and the files. Idempotent.
+     *
+     * @throws IllegalStateException when this thread has a section open or holds a lease: the teardown would wait
+     *                               for the thread itself.
+     * @throws RegionBusyException  when another writer or a lease kept it busy past the timeout; nothing changed.
+     * @throws InterruptedException when interrupted waiting for the mm lock; nothing changed.
+     */
+    void exit(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        if (closed)
+        {
+            return;
+        }
+        if (lock.isWriteLockedByCurrentThread())
+        {
+            throw new IllegalStateException("close: a write section is open on this thread; close it first");
+        }
+        final String pins = lock.pinsOfCurrentThread();
+        if (pins != null)
+        {
+            throw new IllegalStateException("close: this thread holds " + pins + "; close would wait for it forever: " +
+                "close the lease first");
+        }
+        final long s = lock.tryBeginWrite(timeout, unit);
+        if (s == 0)
+        {
+            throw new RegionBusyException("close", "another thread held the mm lock for " + unit.toNanos(timeout) +
+                " ns");
+        }
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+            final RegionMap m = snapshot();
+            for (int i = 0; i < m.size(); i++)
+            {
+                // Every region first, within the deadline: until the last one is locked nothing has changed, so a
+                // timeout leaves an open space behind.
+                if (!lock.writeLock(m.get(i)))
+                {
+                    throw RegionBusyException.pinned("close", m, i, unit.toNanos(timeout));
+                }
+            }
+            // From here on nothing waits and nothing can leave the space half closed.
+            markClosed();
+            for (int i = 0; i < m.size(); i++)
+            {
+                lock.detach(m.get(i)); // locked above: no reader can pin it any more, nothing to wait for
+            }
+            try
+            {
+                window.close(); // handshake with every thread, then the reservation goes
+            }
+            finally
+            {
+                files.closeAll();
+            }
+            LOG.debug("address space [{}, {}) closed at sequence {}", Window.hex(window.base), Window.hex(window.end),
+                s);
+        }
+        finally
+        {
+            lock.endWrite();
         }
     }
 }

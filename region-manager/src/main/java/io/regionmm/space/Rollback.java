@@ -14,6 +14,8 @@ import io.regionmm.region.Sharing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
+
 /**
  * The kernel steps of a write section that can fail half way, each beside its undo: map a file range (undo: the
  * tombstone again), move a region (undo: move it back), grow a file (undo: truncate it back), change attributes
@@ -163,37 +165,34 @@ final class Rollback
     }
 
     /**
-     * Applies {@code apply} to the part inside [start, stop) of each region {@code m.get(i)}, i in [i0, i1), whose
-     * {@code changed[i - i0]} is not null; when one fails, reverts the pieces done, last first.
+     * Applies {@code apply} to the part inside [start, stop) of each region {@code in.get(k)} whose
+     * {@code changed[k]} is not null; when one fails, reverts the pieces done, last first.
      */
-    void applyToPieces(final RegionMap m, final int i0, final int i1, final Region[] changed, final long start,
-        final long stop, final PieceCall apply, final PieceCall revert, final String op) throws KernelException
+    void applyToPieces(final List<Region> in, final Region[] changed, final long start, final long stop,
+        final PieceCall apply, final PieceCall revert, final String op) throws KernelException
     {
-        for (int i = i0; i < i1; i++)
+        for (int k = 0; k < changed.length; k++)
         {
-            if (changed[i - i0] == null)
+            if (changed[k] == null)
             {
                 continue;
             }
-            final Region r = m.get(i);
-            final long ps = Math.max(r.start(), start);
-            final long pe = Math.min(r.end(), stop);
+            final Region r = in.get(k);
             try
             {
-                apply.call(r, ps, pe - ps);
+                apply.call(r, Math.max(r.start(), start), Math.min(r.end(), stop) - Math.max(r.start(), start));
             }
             catch (final KernelException ex)
             {
-                for (int k = i - 1; k >= i0; k--)
+                for (int d = k - 1; d >= 0; d--)
                 {
-                    if (changed[k - i0] != null)
+                    if (changed[d] != null)
                     {
-                        final Region done = m.get(k);
+                        final Region done = in.get(d);
                         final long ds = Math.max(done.start(), start);
-                        final long de = Math.min(done.end(), stop);
                         try
                         {
-                            revert.call(done, ds, de - ds);
+                            revert.call(done, ds, Math.min(done.end(), stop) - ds);
                         }
                         catch (final KernelException undo)
                         {

@@ -4,11 +4,13 @@ import io.regionmm.kernel.Kernel;
 import io.regionmm.kernel.KernelException;
 import io.regionmm.kernel.Mman;
 import io.regionmm.map.RegionMap;
+import io.regionmm.region.Region;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The range of virtual addresses a space owns: reserved at creation as one read-only, never-populated anonymous
@@ -148,6 +150,67 @@ final class Window
             throw new RegionArgumentException(op, "[" + hex(start) + ", " + hex(stop) +
                 ") is not entirely mapped by regions");
         }
+    }
+
+    /**
+     * Refuses a range that is not made exactly of adjacent regions of {@code m} (its start a region's start, its
+     * end a region's end, no gap).
+     *
+     * @return those regions, in address order.
+     */
+    static List<Region> requireExactRegions(final String op, final RegionMap m, final long start, final long stop)
+    {
+        final int i0 = m.indexOf(start);
+        if (i0 < 0 || m.get(i0).start() != start)
+        {
+            throw new RegionArgumentException(op, "start=" + hex(start) + " is not the start of a region");
+        }
+        int i1 = i0;
+        while (m.get(i1).end() < stop)
+        {
+            if (i1 + 1 >= m.size() || m.get(i1 + 1).start() != m.get(i1).end())
+            {
+                throw new RegionArgumentException(op, "[" + hex(start) + ", " + hex(stop) + ") has a gap after " +
+                    m.get(i1));
+            }
+            i1++;
+        }
+        if (m.get(i1).end() != stop)
+        {
+            throw new RegionArgumentException(op, "end=" + hex(stop) + " is inside " + m.get(i1) +
+                ", not at a region end");
+        }
+        return m.regions().subList(i0, i1 + 1);
+    }
+
+    /**
+     * Where a new region of {@code length} bytes goes (the kernel's get_unmapped_area): at {@code fixed}, which must
+     * be a free range of the window, or, for {@link MapOptions#ANYWHERE}, the lowest gap of {@code m} that fits.
+     *
+     * @param why what the room is for, for the message when there is none.
+     * @throws RegionArgumentException when the fixed range is outside the window or overlaps a region.
+     * @throws MappingException        when no gap fits.
+     */
+    long unmappedArea(final String op, final RegionMap m, final long length, final long fixed, final String why)
+        throws MappingException
+    {
+        if (fixed != MapOptions.ANYWHERE)
+        {
+            checkRange(op, fixed, length);
+            if (!m.isFree(fixed, fixed + length))
+            {
+                throw new RegionArgumentException(op, "[" + hex(fixed) + ", " + hex(fixed + length) + ") overlaps " +
+                    m.get(m.firstEndingAfter(fixed)));
+            }
+            return fixed;
+        }
+        final long addr = m.lowestGap(length);
+        if (addr < 0)
+        {
+            throw new MappingException(op, "no free range of " + length + " bytes in the window" + why +
+                " (largest is " + m.largestGap() + "); unmap regions or create the space with a larger window");
+        }
+        return addr;
     }
 
     static RegionArgumentException notMapped(final String op, final long address, final long length)

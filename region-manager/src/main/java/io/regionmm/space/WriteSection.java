@@ -12,7 +12,6 @@ import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -165,42 +164,15 @@ public final class WriteSection implements AutoCloseable
         Objects.requireNonNull(protection, "protection");
         Objects.requireNonNull(sharing, "sharing");
         Objects.requireNonNull(options, "options");
-        mm.files.checkMappable(op, file);
+        mm.files.checkMappable(op, file, protection, sharing);
         window.checkFileOffset(op, offset);
         window.checkLength(op, "length", length);
         final long fileEnd = Window.addExact(op, "offset", offset, length);
-        if (protection == Protection.READ_WRITE && sharing == Sharing.SHARED && !file.writable())
-        {
-            throw new RegionArgumentException(op, "file " + file + " is open read-only and cannot be mapped " +
-                "READ_WRITE SHARED; open it READ_WRITE or map it PRIVATE");
-        }
         final RegionMap m = mm.snapshot();
-        final long addr;
-        if (options.fixedAddress() != MapOptions.ANYWHERE)
-        {
-            addr = options.fixedAddress();
-            window.checkRange(op, addr, length);
-            if (!m.isFree(addr, addr + length))
-            {
-                throw new RegionArgumentException(op, "[" + Window.hex(addr) + ", " +
-                    Window.hex(addr + length) + ") overlaps " + m.get(m.firstEndingAfter(addr)));
-            }
-        }
-        else
-        {
-            addr = m.lowestGap(length);
-            if (addr < 0)
-            {
-                throw new MappingException(op, "no free range of " + length + " bytes in the window (largest is " +
-                    m.largestGap() + "); unmap regions or create the space with a larger window");
-            }
-        }
+        final long addr = window.unmappedArea(op, m, length, options.fixedAddress(), "");
         rollback.checkGrowth(op, file, fileEnd, options.growFile());
         final MapEdit c = new MapEdit(m, seq);
-        final int i = m.firstEndingAfter(addr);
-        c.splice(i, i, List.of(new Region(seq, addr, addr + length, file, offset, protection, sharing,
-            Advice.NORMAL, false)));
-        c.mergeAround(i - 1, i + 1);
+        c.insert(new Region(seq, addr, addr + length, file, offset, protection, sharing, Advice.NORMAL, false));
         lockReplaced(op, c); // the neighbours it merges with
         final long oldSize = rollback.growFileFor(op, file, fileEnd, options.growFile());
         try
@@ -233,25 +205,11 @@ public final class WriteSection implements AutoCloseable
         window.checkRange(op, start, length);
         final long stop = start + length;
         final RegionMap m = mm.snapshot();
-        final int i0 = m.firstEndingAfter(start);
-        final int i1 = firstStartingAtOrAfter(m, i0, stop);
-        if (i0 == i1)
+        final MapEdit c = new MapEdit(m, seq);
+        if (!c.cut(start, stop))
         {
             return; // only tombstones there already
         }
-        final List<Region> remnants = new ArrayList<>(2);
-        final Region first = m.get(i0);
-        final Region last = m.get(i1 - 1);
-        if (first.start() < start)
-        {
-            remnants.add(first.slice(seq, first.start(), start));
-        }
-        if (last.end() > stop)
-        {
-            remnants.add(last.slice(seq, stop, last.end()));
-        }
-        final MapEdit c = new MapEdit(m, seq);
-        c.splice(i0, i1, remnants);
         lockReplaced(op, c); // every region the range touches: their memory changes
         try
         {
@@ -291,7 +249,7 @@ public final class WriteSection implements AutoCloseable
                 " is already the start of " + r);
         }
         final MapEdit c = new MapEdit(m, seq);
-        c.splice(i, i + 1, List.of(r.slice(seq, r.start(), address), r.slice(seq, address, r.end())));
+        c.split(i, address);
         lockReplaced(op, c);
         commit(c);
     }
@@ -311,25 +269,7 @@ public final class WriteSection implements AutoCloseable
         final long stop = start + length;
         final RegionMap m = mm.snapshot();
         final int i0 = m.indexOf(start);
-        if (i0 < 0 || m.get(i0).start() != start)
-        {
-            throw new RegionArgumentException(op, "start=" + Window.hex(start) + " is not the start of a region");
-        }
-        int i1 = i0;
-        while (m.get(i1).end() < stop)
-        {
-            if (i1 + 1 >= m.size() || m.get(i1 + 1).start() != m.get(i1).end())
-            {
-                throw new RegionArgumentException(op, "[" + Window.hex(start) + ", " + Window.hex(stop) +
-                    ") has a gap after " + m.get(i1));
-            }
-            i1++;
-        }
-        if (m.get(i1).end() != stop)
-        {
-            throw new RegionArgumentException(op, "end=" + Window.hex(stop) + " is inside " + m.get(i1) +
-                ", not at a region end");
-        }
+        final int i1 = i0 + Window.requireExactRegions(op, m, start, stop).size() - 1;
         for (int i = i0; i < i1; i++)
         {
             final Optional<MergeConflict> conflict = m.get(i).mergeConflict(m.get(i + 1));
@@ -343,7 +283,7 @@ public final class WriteSection implements AutoCloseable
             return;
         }
         final MapEdit c = new MapEdit(m, seq);
-        c.splice(i0, i1 + 1, List.of(c.joined(m.get(i0), stop)));
+        c.join(i0, i1);
         lockReplaced(op, c);
         commit(c);
     }
@@ -382,7 +322,7 @@ public final class WriteSection implements AutoCloseable
         final MapEdit c = new MapEdit(m, seq);
         if (newLength < r.length())
         {
-            c.splice(i, i + 1, List.of(r.slice(seq, r.start(), r.start() + newLength)));
+            c.resize(i, r.start() + newLength);
             lockReplaced(op, c); // r: its tail becomes a tombstone
             try
             {
@@ -398,23 +338,15 @@ public final class WriteSection implements AutoCloseable
         final long grownEnd = r.start() + newLength; // no overflow: below fileEnd check's magnitude and the window
         final boolean inPlace = grownEnd <= window.end && m.isFree(r.end(), grownEnd);
         rollback.checkGrowth(op, r.file(), newFileEnd, growFile); // a refused growth is the caller's error: say so first
-        final long dest = inPlace ? regionStart : m.lowestGap(newLength);
-        if (dest < 0)
-        {
-            throw new MappingException(op, "no free range of " + newLength + " bytes to move " + r + " to");
-        }
+        final long dest = inPlace ? regionStart :
+            window.unmappedArea(op, m, newLength, MapOptions.ANYWHERE, " to move " + r + " to");
         if (inPlace)
         {
-            c.splice(i, i + 1, List.of(c.joined(r, grownEnd)));
-            c.mergeAround(i - 1, i + 1);
+            c.resize(i, grownEnd);
         }
         else
         {
-            c.splice(i, i + 1, List.of());
-            final int j = c.firstEndingAfter(dest);
-            c.splice(j, j, List.of(new Region(seq, dest, dest + newLength, r.file(), r.fileOffset(), r.protection(),
-                r.sharing(), r.advice(), r.locked())));
-            c.mergeAround(j - 1, j + 1);
+            c.move(i, dest, newLength);
         }
         lockReplaced(op, c); // r (moved: its range becomes a tombstone) and the neighbours it merges with
         final long oldSize = rollback.growFileFor(op, r.file(), newFileEnd, growFile);
@@ -460,13 +392,9 @@ public final class WriteSection implements AutoCloseable
         Window.requireCovered(op, m, start, start + length);
         if (protection == Protection.READ_WRITE)
         {
-            for (final Region r : regionsIn(m, start, start + length))
+            for (final Region r : m.regionsIn(start, start + length))
             {
-                if (r.sharing() == Sharing.SHARED && !r.file().writable())
-                {
-                    throw new RegionArgumentException(op, r + " maps a file opened read-only; it cannot become " +
-                        "READ_WRITE SHARED");
-                }
+                FileTable.checkWritableShared(op, r.file(), Protection.READ_WRITE, r.sharing());
             }
         }
         changeRange(op, start, length,
@@ -496,7 +424,7 @@ public final class WriteSection implements AutoCloseable
             Window.requireCovered(op, m, start, start + length);
             if (advice == Advice.DONTNEED)
             {
-                final List<Region> touched = regionsIn(m, start, start + length);
+                final List<Region> touched = m.regionsIn(start, start + length);
                 for (final Region r : touched)
                 {
                     if (r.locked())
@@ -584,60 +512,24 @@ public final class WriteSection implements AutoCloseable
         final RegionMap m = mm.snapshot();
         Window.requireCovered(op, m, start, stop);
         final int i0 = m.indexOf(start);
-        final int i1 = firstStartingAtOrAfter(m, i0, stop);
-        final Region[] changed = new Region[i1 - i0];
+        final List<Region> in = m.regionsIn(start, stop);
+        final Region[] changed = new Region[in.size()];
         boolean any = false;
-        for (int i = i0; i < i1; i++)
+        for (int k = 0; k < changed.length; k++)
         {
-            changed[i - i0] = change.apply(m.get(i));
-            any |= changed[i - i0] != null;
+            changed[k] = change.apply(in.get(k));
+            any |= changed[k] != null;
         }
         if (!any)
         {
             return; // nothing changed, so nothing became mergeable: an explicit split stays
         }
-        final List<Region> replacement = new ArrayList<>();
-        final List<Region> changedPieces = new ArrayList<>();
-        for (int i = i0; i < i1; i++)
-        {
-            final Region r = m.get(i);
-            final Region to = changed[i - i0];
-            if (to == null)
-            {
-                replacement.add(r);
-                continue;
-            }
-            final long ps = Math.max(r.start(), start);
-            final long pe = Math.min(r.end(), stop);
-            if (r.start() < ps)
-            {
-                replacement.add(r.slice(seq, r.start(), ps));
-            }
-            final Region piece = to.slice(seq, ps, pe);
-            replacement.add(piece);
-            changedPieces.add(piece);
-            if (pe < r.end())
-            {
-                replacement.add(r.slice(seq, pe, r.end()));
-            }
-        }
         final MapEdit c = new MapEdit(m, seq);
-        c.splice(i0, i1, replacement);
-        // As the kernel's vma_merge after mprotect/madvise/mlock: only a changed piece merges, with its neighbours;
-        // untouched boundaries (an explicit split, say) stay.
-        for (int k = changedPieces.size() - 1; k >= 0; k--)
-        {
-            final Region piece = changedPieces.get(k);
-            final int at = c.firstEndingAfter(piece.start());
-            if (at < c.size() && c.get(at) == piece)
-            {
-                c.mergeAround(at - 1, at + 1);
-            }
-        }
+        c.change(i0, changed, start, stop);
         lockReplaced(op, c); // every changed region (it is replaced) and the neighbours merged with it
         try
         {
-            rollback.applyToPieces(m, i0, i1, changed, start, stop, apply, revert, op);
+            rollback.applyToPieces(in, changed, start, stop, apply, revert, op);
         }
         catch (final KernelException ex)
         {
@@ -680,22 +572,5 @@ public final class WriteSection implements AutoCloseable
             lock.detach(r); // locked already: nothing to wait for
             mm.files.removeRegion(r.file());
         }
-    }
-
-    /** @return the regions that overlap [start, stop), in address order. */
-    private static List<Region> regionsIn(final RegionMap m, final long start, final long stop)
-    {
-        final int from = m.firstEndingAfter(start);
-        return m.regions().subList(from, firstStartingAtOrAfter(m, from, stop));
-    }
-
-    private static int firstStartingAtOrAfter(final RegionMap m, final int from, final long address)
-    {
-        int i = from;
-        while (i < m.size() && m.get(i).start() < address)
-        {
-            i++;
-        }
-        return i;
     }
 }

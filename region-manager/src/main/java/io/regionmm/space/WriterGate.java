@@ -1,0 +1,143 @@
+package io.regionmm.space;
+
+import io.regionmm.lock.MmLock;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How a writer gets into a space: a new write section (the mm lock, exclusively), or the section its thread already
+ * has open. Sections do not nest; a one-shot write ({@code space.map(...)}) on a thread with an open section joins
+ * it, so its changes are released with the rest of that section (a second section would make the mm sequence even
+ * while the first is still open).
+ */
+final class WriterGate
+{
+    /** A one-shot write operation: run in this thread's open section, or in one of its own. */
+    @FunctionalInterface
+    interface SectionCall<T>
+    {
+        T run(WriteSection w) throws MappingException;
+    }
+
+    /** A one-shot write operation with no result. */
+    @FunctionalInterface
+    interface SectionRun
+    {
+        void run(WriteSection w) throws MappingException;
+    }
+
+    private final Mm mm;
+    private final MmLock lock;
+    private final Rollback rollback;
+    // The open section, set and cleared by its thread under the write lock, so read only by that thread (the one
+    // that sees the lock held by itself).
+    private WriteSection section;
+
+    WriterGate(final Mm mm)
+    {
+        this.mm = mm;
+        this.lock = mm.lock;
+        this.rollback = new Rollback(mm);
+    }
+
+    WriteSection begin()
+    {
+        mm.checkOpen("beginWrite");
+        return opened("beginWrite", lock.beginWrite(), 0);
+    }
+
+    WriteSection begin(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        mm.checkOpen("beginWrite");
+        final long s = lock.tryBeginWrite(timeout, unit);
+        if (s == 0)
+        {
+            throw new RegionBusyException("beginWrite", "another thread held the mm lock for " +
+                unit.toNanos(timeout) + " ns");
+        }
+        return opened("beginWrite", s, unit.toNanos(timeout));
+    }
+
+    private WriteSection opened(final String op, final long s, final long timeoutNs)
+    {
+        if (mm.isClosed())
+        {
+            lock.endWrite();
+            throw new SpaceClosedException(op);
+        }
+        section = new WriteSection(mm, rollback, s, timeoutNs, this::ended);
+        return section;
+    }
+
+    /** Called by the section as it ends, still holding the write lock. */
+    private void ended(final WriteSection w)
+    {
+        if (section == w)
+        {
+            section = null;
+        }
+    }
+
+    <T> T oneShot(final SectionCall<T> call) throws MappingException
+    {
+        final WriteSection open = lock.isWriteLockedByCurrentThread() ? section : null;
+        if (open != null)
+        {
+            return call.run(open); // joins: released with the rest of that section when it closes
+        }
+        try (WriteSection w = begin())
+        {
+            return call.run(w);
+        }
+    }
+
+    void run(final SectionRun call) throws MappingException
+    {
+        oneShot(w -> {
+            call.run(w);
+            return null;
+        });
+    }
+
+    /** For operations that make no system call (split, merge): no MappingException can come. */
+    void runUnchecked(final String op, final SectionRun call)
+    {
+        try
+        {
+            run(call);
+        }
+        catch (final MappingException ex)
+        {
+            throw new IllegalStateException(op + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Takes the write lock for a change that is not a section's (the file table), joining this thread's open
+     * section if there is one.
+     *
+     * @return true when the caller must release it ({@link #exit}).
+     */
+    boolean enter(final String op)
+    {
+        if (lock.isWriteLockedByCurrentThread())
+        {
+            return false;
+        }
+        lock.beginWrite();
+        if (mm.isClosed())
+        {
+            lock.endWrite();
+            throw new SpaceClosedException(op);
+        }
+        return true;
+    }
+
+    void exit(final boolean entered)
+    {
+        if (entered)
+        {
+            lock.endWrite();
+        }
+    }
+}
