@@ -25,7 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
 abstract class PinOwner implements AutoCloseable
 {
     static final int SAMPLE_EVERY = 4096;
-    private static final Logger LOG = LoggerFactory.getLogger(Lease.class);
+    // Leak reports log under the public name users know (a range lease's too), without importing a subclass.
+    private static final Logger LOG = LoggerFactory.getLogger("io.regionmm.space.Lease");
     private static final Mode MODE = Mode.of(System.getProperty("regionmm.leaseTracking", "off"));
     private static final Cleaner CLEANER = MODE == Mode.OFF ? null : Cleaner.create();
 
