@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.LongAdder;
  *     result. Works while a writer changes other regions.</li>
  * <li><b>Pin</b> (up to {@value #PIN_ATTEMPTS} times): take the region's reference count (the kernel's per-VMA
  *     read lock). A region found detached was replaced by a newer map: look again. A region write-locked by the
- *     open section: climb down at once. A thread whose own leases already pin the whole range reads under them
- *     instead: the writer it would wait for may be waiting for those very pins.</li>
+ *     open section: climb down at once. A range read whose range this thread's own leases already pin reads under
+ *     them instead (range speculation fails on every region the open section has logged, pinned or not): the
+ *     writer it would wait for may be waiting for those very pins.</li>
  * <li><b>Lock</b>: the mm lock shared. No writer can be inside a section; only this thread's own section can have
  *     locked a region, which is refused with a message saying so.</li>
  * </ol>
@@ -163,15 +164,8 @@ final class ReadLadder
                 lock.endRead(pinned);
             }
         }
-        if (lock.pinsCover(address, address + 1))
-        {
-            final Region own = mm.snapshot().find(address); // pinned by this thread: cannot have been replaced
-            if (own != null)
-            {
-                pinnedReads.increment();
-                return apply("read", f, own, address);
-            }
-        }
+        // No own-pins rung here: a region this thread pins is never write-locked by lockSeq (a writer drains the
+        // pin first, and the mm sequence cannot move while it holds the lock), so speculation on it holds.
         return mayLock ? readLocked(address, f) : ifBusy;
     }
 

@@ -176,6 +176,41 @@ class TrustPinHolderTest extends TrustFixture
     }
 
     @Test
+    void aLeaseHolderReadsWhatItPinsWhileAWriterWaitsForThatPin() throws Exception
+    {
+        // Every read of a region this thread pins succeeds while a writer drains that pin: speculation holds (the
+        // region's lockSeq is set only after the drain), and a range read, whose speculation fails on the logged
+        // region, is served under the thread's own pin; the shared mm lock would be refused (its writer waits for
+        // this very pin).
+        final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
+        final Lane holder = lane("holder");
+        final Lane writer = lane("writer");
+        holder.lease(x);
+        final CountDownLatch draining = drainingOn(writer);
+        final Future<Void> unmap = writer.submit(() -> {
+            space.unmap(x, pages(4));
+            return null;
+        });
+        await(draining, "the writer draining x");
+        assertEquals(stamp(1, 0), get(holder.submit(() -> space.read(x, LONG)), "the holder's read"));
+        assertEquals(stamp(1, 0), get(holder.submit(() -> space.readNoWait(x, LONG, -1)), "the holder's readNoWait"));
+        assertEquals(stamp(1, 0), get(holder.submit(() -> space.readLong(x)), "the holder's readLong"));
+        final long before = space.readCounts().pinned();
+        final byte[] bulk = new byte[Long.BYTES];
+        get(holder.submit(() -> {
+            space.read(x, bulk, 0, bulk.length);
+            return null;
+        }), "the holder's bulk read");
+        assertEquals(stamp(1, 0), java.nio.ByteBuffer.wrap(bulk).order(java.nio.ByteOrder.nativeOrder()).getLong());
+        assertEquals(before + 1, space.readCounts().pinned(), "the bulk read served under the holder's pin");
+        assertFalse(unmap.isDone(), "the writer went ahead under the lease");
+        holder.closePins();
+        get(unmap, "the unmap after the lease closed");
+        assertEquals(0, space.regions().size());
+        space.verify();
+    }
+
+    @Test
     void aLeaseHoldersReadWaitsForAWriterThatWaitsOnlyForSomeoneElse() throws Exception
     {
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
