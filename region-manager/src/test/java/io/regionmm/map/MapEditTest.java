@@ -423,7 +423,15 @@ class MapEditTest
         for (int run = 0; run < MODEL_RUNS; run++)
         {
             final long seed = MODEL_SEED + run;
-            modelRun(seed);
+            try
+            {
+                modelRun(seed);
+            }
+            catch (final RuntimeException e)
+            {
+                // The map's own checks (build, replace) throw without the seed: say which run to replay.
+                throw new AssertionError("seed " + seed + ": " + e, e);
+            }
         }
     }
 
