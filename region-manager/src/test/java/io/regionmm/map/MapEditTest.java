@@ -749,4 +749,96 @@ class MapEditTest
             throw new AssertionError(e);
         }
     }
+
+    // ---------------------------------------------------------------- the edits of the write operations
+
+    @Test
+    void insertMergesWithBothCompatibleNeighbours()
+    {
+        final List<Region> before = fiveApart();
+        final MapEdit edit = new MapEdit(mapOf(before), SEQ);
+        edit.insert(fresh(4, 6)); // between [2,4) and [6,8), file offsets continuing both
+        assertEquals(List.of("2-8", "10-12", "14-16", "18-20"), spans(workingList(edit)));
+        assertSameRegions(before.subList(0, 2), edit.removed(), "removed: the two neighbours");
+        assertEquals(1, edit.added().size(), "added: the one joined region, not the inserted one");
+    }
+
+    @Test
+    void cutKeepsTheOuterPartsAndReportsAGapAsNothingThere()
+    {
+        final MapEdit edit = new MapEdit(mapOf(List.of(base(2, 10), base(12, 14))), SEQ);
+        assertTrue(!edit.cut(BASE + 10 * PAGE, BASE + 12 * PAGE), "only a gap there");
+        assertTrue(edit.removed().isEmpty());
+        assertTrue(edit.cut(BASE + 4 * PAGE, BASE + 13 * PAGE));
+        assertEquals(List.of("2-4", "13-14"), spans(workingList(edit)));
+        assertEquals(13 * PAGE, workingList(edit).get(1).fileOffset(), "the tail keeps its file offset");
+        assertEquals(2, edit.removed().size());
+    }
+
+    @Test
+    void resizeShrinksOrGrowsIntoACompatibleNeighbour()
+    {
+        final MapEdit shrink = new MapEdit(mapOf(List.of(base(2, 10))), SEQ);
+        shrink.resize(0, BASE + 5 * PAGE);
+        assertEquals(List.of("2-5"), spans(workingList(shrink)));
+
+        final MapEdit grow = new MapEdit(mapOf(List.of(base(2, 4), base(6, 8))), SEQ);
+        grow.resize(0, BASE + 6 * PAGE);
+        assertEquals(List.of("2-8"), spans(workingList(grow)), "grown up to the next region, then merged");
+    }
+
+    @Test
+    void moveKeepsFileOffsetAndAttributesAndLeavesAGap()
+    {
+        final Region r = region(BASE_SEQ, 2, 4, F2, 7 * PAGE, Protection.READ_WRITE, Sharing.PRIVATE,
+            Advice.RANDOM, true);
+        final MapEdit edit = new MapEdit(mapOf(List.of(r, base(10, 12))), SEQ);
+        edit.move(0, BASE + 30 * PAGE, 3 * PAGE);
+        final List<Region> after = workingList(edit);
+        assertEquals(2, after.size());
+        final Region moved = after.get(1);
+        assertEquals(BASE + 30 * PAGE, moved.start());
+        assertEquals(BASE + 33 * PAGE, moved.end());
+        assertEquals(List.of(F2, 7 * PAGE, Protection.READ_WRITE, Sharing.PRIVATE, Advice.RANDOM, true),
+            List.of(moved.file(), moved.fileOffset(), moved.protection(), moved.sharing(), moved.advice(),
+                moved.locked()));
+        assertSameRegions(List.of(r), edit.removed(), "removed");
+    }
+
+    @Test
+    void changeCutsAtTheRangeEndsAndMergesOnlyChangedPieces()
+    {
+        final Region whole = base(2, 10);
+        final MapEdit edit = new MapEdit(mapOf(List.of(whole)), SEQ);
+        edit.change(0, new Region[] {whole.with(SEQ, Protection.READ_WRITE, whole.advice(), whole.locked())},
+            BASE + 4 * PAGE, BASE + 6 * PAGE);
+        final List<Region> after = workingList(edit);
+        assertEquals(List.of("2-4", "4-6", "6-10"), spans(after));
+        assertEquals(List.of(Protection.READ, Protection.READ_WRITE, Protection.READ),
+            List.of(after.get(0).protection(), after.get(1).protection(), after.get(2).protection()));
+
+        // Changing the middle back makes it compatible with both neighbours again: one region, as vma_merge.
+        final MapEdit back = new MapEdit(mapOf(after), SEQ);
+        final Region middle = after.get(1);
+        back.change(1, new Region[] {middle.with(SEQ, Protection.READ, middle.advice(), middle.locked())},
+            middle.start(), middle.end());
+        assertEquals(List.of("2-10"), spans(workingList(back)));
+
+        // An unchanged boundary stays: an explicit split next to an unchanged region is not merged away.
+        final MapEdit untouched = new MapEdit(mapOf(List.of(base(2, 4), base(4, 6), base(6, 8))), SEQ);
+        final Region last = base(6, 8);
+        untouched.change(2, new Region[] {null}, last.start(), last.end());
+        assertEquals(3, workingList(untouched).size());
+    }
+
+    /** The regions' page ranges, "from-to" (Region has identity equality). */
+    private static List<String> spans(final List<Region> regions)
+    {
+        final List<String> out = new ArrayList<>();
+        for (final Region r : regions)
+        {
+            out.add((r.start() - BASE) / PAGE + "-" + (r.end() - BASE) / PAGE);
+        }
+        return out;
+    }
 }
