@@ -231,7 +231,7 @@ public final class MmLock
      */
     public long tryBeginWrite(final long timeout, final TimeUnit unit) throws InterruptedException
     {
-        refuseWriteFromHere("tryBeginWrite");
+        refuseWriteFromHere("beginWrite");
         final long deadline = deadlineAfter(unit.toNanos(timeout));
         if (!rw.writeLock().tryLock(timeout, unit))
         {

@@ -112,16 +112,6 @@ final class FileTable
         return h;
     }
 
-    /**
-     * @throws RegionArgumentException unless {@code h} is open in this space and not released, and may be mapped
-     *                                 with this protection and sharing.
-     */
-    void checkMappable(final String op, final FileHandle h, final Protection protection, final Sharing sharing)
-    {
-        checkMappable(op, h);
-        checkWritableShared(op, h, protection, sharing);
-    }
-
     /** Refuses READ_WRITE SHARED on a file opened read-only: the kernel would answer EACCES. */
     static void checkWritableShared(final String op, final FileHandle h, final Protection protection,
         final Sharing sharing)

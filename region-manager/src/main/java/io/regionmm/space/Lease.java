@@ -18,8 +18,8 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>Obtained from {@link AddressSpace#lease}. Use and close it on the thread that took it (another thread's reads
  * and close throw {@link WrongThreadException} and change nothing; {@link #segment()} is read-only and may be
- * shared, its reads never fault). While it is open, that thread cannot write to the space (a writer waits for pins, so the
- * call throws instead of deadlocking), and its reads never wait for a writer that waits for this lease.
+ * shared, its reads never fault). While it is open, that thread cannot write to the space (a writer waits for pins,
+ * so the call throws instead of deadlocking), and its reads never wait for a writer that waits for this lease.
  */
 public final class Lease extends PinOwner
 {

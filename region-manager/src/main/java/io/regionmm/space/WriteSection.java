@@ -164,10 +164,11 @@ public final class WriteSection implements AutoCloseable
         Objects.requireNonNull(protection, "protection");
         Objects.requireNonNull(sharing, "sharing");
         Objects.requireNonNull(options, "options");
-        mm.files.checkMappable(op, file, protection, sharing);
+        mm.files.checkMappable(op, file);
         window.checkFileOffset(op, offset);
         window.checkLength(op, "length", length);
         final long fileEnd = Window.addExact(op, "offset", offset, length);
+        FileTable.checkWritableShared(op, file, protection, sharing);
         final RegionMap m = mm.snapshot();
         final long addr = window.unmappedArea(op, m, length, options.fixedAddress(), "");
         rollback.checkGrowth(op, file, fileEnd, options.growFile());
@@ -313,6 +314,11 @@ public final class WriteSection implements AutoCloseable
             throw new RegionArgumentException(op, "no region starts at " + Window.hex(regionStart));
         }
         window.checkLength(op, "newLength", newLength);
+        if (newLength > window.end - window.base)
+        {
+            throw new RegionArgumentException(op, "newLength=" + newLength + " is larger than the window (" +
+                (window.end - window.base) + " bytes)");
+        }
         final Region r = m.get(i);
         if (newLength == r.length())
         {
@@ -335,9 +341,10 @@ public final class WriteSection implements AutoCloseable
             commit(c);
             return regionStart;
         }
-        final long grownEnd = r.start() + newLength; // no overflow: below fileEnd check's magnitude and the window
+        final long grownEnd = r.start() + newLength; // no overflow: newLength fits the window, r.start() is inside it
         final boolean inPlace = grownEnd <= window.end && m.isFree(r.end(), grownEnd);
-        rollback.checkGrowth(op, r.file(), newFileEnd, growFile); // a refused growth is the caller's error: say so first
+        // A refused growth is the caller's error: say so before "no room".
+        rollback.checkGrowth(op, r.file(), newFileEnd, growFile);
         final long dest = inPlace ? regionStart :
             window.unmappedArea(op, m, newLength, MapOptions.ANYWHERE, " to move " + r + " to");
         if (inPlace)
@@ -394,7 +401,11 @@ public final class WriteSection implements AutoCloseable
         {
             for (final Region r : m.regionsIn(start, start + length))
             {
-                FileTable.checkWritableShared(op, r.file(), Protection.READ_WRITE, r.sharing());
+                if (r.sharing() == Sharing.SHARED && !r.file().writable())
+                {
+                    throw new RegionArgumentException(op, r + " maps a file opened read-only; it cannot become " +
+                        "READ_WRITE SHARED");
+                }
             }
         }
         changeRange(op, start, length,

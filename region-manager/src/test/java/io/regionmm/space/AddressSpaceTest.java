@@ -335,6 +335,9 @@ class AddressSpaceTest
         assertRefused("split", () -> space.split(a + 4 * PAGE), "no region covers");
         assertRefused("remap", () -> space.remap(a + PAGE, 8 * PAGE, false), "no region starts");
         assertRefused("remap", () -> space.remap(a, 0, false), "newLength=0");
+        // Long enough to wrap the region's end around: refused as an argument, before any lease is waited for or
+        // the file system's size limit is asked (it used to end as fallocate's EFBIG).
+        assertRefused("remap", () -> space.remap(a, Long.MAX_VALUE & -PAGE, true), "larger than the window");
         assertRefused("merge", () -> space.merge(a, 2 * PAGE), "inside");
 
         final FileHandle ro = space.openFile(p1, FileAccess.READ_ONLY);
