@@ -396,6 +396,7 @@ class TrustPinHolderTest extends TrustFixture
     }
 
     @Test
+    @SuppressWarnings("try") // closing inside the try is the point: a second close (and the try's) must change nothing
     void closingALeaseTwiceOnItsThreadDropsItsPinOnce() throws Exception
     {
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
