@@ -117,7 +117,8 @@ class TrustPinHolderTest extends TrustFixture
         assertEquals(stamp(1, 1), o.get("bulk read x").value(), o.get("bulk read x")::toString);
         assertEquals(stamp(2, 1), o.get("readLong y").value(), o.get("readLong y")::toString);
         assertEquals(stamp(2, 1), o.get("read(address, f) y").value(), o.get("read(address, f) y")::toString);
-        assertInstanceOf(RegionArgumentException.class, o.get("bulk read gap").thrown(), o.get("bulk read gap")::toString);
+        assertInstanceOf(
+            RegionArgumentException.class, o.get("bulk read gap").thrown(), o.get("bulk read gap")::toString);
         final Object noWait = o.get("readNoWait x").value();
         assertTrue(Long.valueOf(stamp(1, 1)).equals(noWait) || Long.valueOf(-1L).equals(noWait),
             o.get("readNoWait x")::toString);
