@@ -2,7 +2,7 @@
  * Programs built on regionmm: the regions tool and the logstore.
  */
 module io.regionmm.examples {
-    requires io.regionmm.region;
+    requires transitive io.regionmm.region;
     requires info.picocli;
     requires org.slf4j;
     requires HdrHistogram;

@@ -35,7 +35,8 @@ final class Hints
                 "locked memory limit reached: raise RLIMIT_MEMLOCK (ulimit -l) or grant CAP_IPC_LOCK" : "";
             case EACCES -> switch (call)
             {
-                case MMAP, MPROTECT -> "a file opened read-only cannot be mapped shared and writable: open it read-write";
+                case MMAP, MPROTECT ->
+                    "a file opened read-only cannot be mapped shared and writable: open it read-write";
                 case OPEN -> "check the file's permissions";
                 default -> "";
             };

@@ -37,19 +37,22 @@ final class NativeKernel implements Kernel
     private static final MethodHandle MUNMAP = handle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     // mremap is variadic: the fifth argument (new_address) is read only with MREMAP_FIXED.
     private static final MethodHandle MREMAP = handle("mremap",
-        FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS), Linker.Option.firstVariadicArg(4));
+        FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS),
+        Linker.Option.firstVariadicArg(4));
     private static final MethodHandle MPROTECT = handle("mprotect",
         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MADVISE = handle("madvise",
         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle MSYNC = handle("msync", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle MSYNC = handle("msync",
+        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MLOCK = handle("mlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle MUNLOCK = handle("munlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     // open is variadic: mode is read only with O_CREAT.
     private static final MethodHandle OPEN = handle("open",
         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle FTRUNCATE = handle("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle FTRUNCATE = handle("ftruncate",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle FALLOCATE = handle("fallocate",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle STATX = handle("statx",
@@ -89,7 +92,8 @@ final class NativeKernel implements Kernel
         options[0] = CAPTURE_ERRNO;
         System.arraycopy(extra, 0, options, 1, extra.length);
         final MemorySegment symbol = LIBC.find(name)
-            .orElseThrow(() -> new UnsatisfiedLinkError("the C library has no " + name + "; regionmm needs glibc >= 2.28"));
+            .orElseThrow(() -> new UnsatisfiedLinkError(
+                "the C library has no " + name + "; regionmm needs glibc >= 2.28"));
         return LINKER.downcallHandle(symbol, fd, options);
     }
 
@@ -123,7 +127,8 @@ final class NativeKernel implements Kernel
     }
 
     @Override
-    public long mmap(final long addr, final long length, final int prot, final int flags, final int fd, final long offset)
+    public long mmap(
+        final long addr, final long length, final int prot, final int flags, final int fd, final long offset)
         throws KernelException
     {
         final MemorySegment capture = ERRNO_BUFFER.get();

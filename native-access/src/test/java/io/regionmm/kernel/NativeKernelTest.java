@@ -153,8 +153,8 @@ class NativeKernelTest
         assertTrue(ex.getMessage().startsWith("mmap(addr=0x0, length=" + PAGE + ", prot=READ|WRITE"), ex.getMessage());
         expectErrno(Errno.EINVAL, () -> K.mmap(0, PAGE, PROT_READ, MAP_SHARED, fd, 1));
         final long taken = map(PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-        expectErrno(Errno.EEXIST, () -> K.mmap(taken, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-            -1, 0));
+        expectErrno(Errno.EEXIST,
+            () -> K.mmap(taken, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
     }
 
     @Test

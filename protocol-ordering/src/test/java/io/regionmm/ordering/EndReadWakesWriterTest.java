@@ -14,10 +14,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 /**
  * A writer waiting on pins, and the readers' {@code endRead} that lets it go: the last one out wakes it.
  *
- * <p>The reader actor takes two pins on the region (pins belong to the thread that takes them, so the actor takes
- * them itself, both or none; refused while the writer's section holds the region, it tries again), writes word a through them,
- * drops one pin, writes word b, drops the other. The writer write-locks the region, which waits until both pins are
- * gone, then reads both words.
+ * <p>The reader actor takes two pins on the region (pins belong to the thread that takes them, so the actor takes them
+ * itself, both or none; refused while the writer's section holds the region, it tries again), writes word a through
+ * them, drops one pin, writes word b, drops the other. The writer write-locks the region, which waits until both pins
+ * are gone, then reads both words.
  *
  * <p>Result: the words the writer read after locking. {@code 1, 1}: the writer waited for the reader;
  * {@code 0, 0}: the writer's section ran before the reader pinned. A bug shows as a mix:

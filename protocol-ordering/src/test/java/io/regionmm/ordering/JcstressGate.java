@@ -88,8 +88,8 @@ public final class JcstressGate
                         lines.add(line);
                     }
                 }
-                problems.add(result.getName() + ": " + result.status() + " in " + result.getConfig().jvmArgs
-                    + "\n      " + String.join("\n      ", lines));
+                problems.add(result.getName() + ": " + result.status() + " in " + result.getConfig().jvmArgs +
+                    "\n      " + String.join("\n      ", lines));
                 continue;
             }
             final TestGrading grading = result.grading();
@@ -107,8 +107,8 @@ public final class JcstressGate
                 {
                     if (g.expect == Expect.FORBIDDEN && g.count > 0)
                     {
-                        problems.add(result.getName() + ": FORBIDDEN [" + g.id + "] x" + g.count + " in "
-                            + result.getConfig().jvmArgs + ": " + g.description);
+                        problems.add(result.getName() + ": FORBIDDEN [" + g.id + "] x" + g.count + " in " +
+                            result.getConfig().jvmArgs + ": " + g.description);
                     }
                 }
             }
@@ -129,8 +129,8 @@ public final class JcstressGate
         }
 
         System.out.println();
-        System.out.println("jcstress gate: " + selected.size() + " tests, " + collected.getTestResults().size()
-            + " results, " + (System.nanoTime() - startedNs) / 1_000_000_000L + " s");
+        System.out.println("jcstress gate: " + selected.size() + " tests, " + collected.getTestResults().size() +
+            " results, " + (System.nanoTime() - startedNs) / 1_000_000_000L + " s");
         tallies.forEach((test, outcomes) ->
         {
             System.out.println("  " + test);
@@ -138,8 +138,8 @@ public final class JcstressGate
                 System.out.printf("    %14d  %-22s [%s] %s%n", t.count, t.expect, id, t.description));
         });
         System.out.println("  HTML report: " + Path.of(options.getResultDest(), "index.html").toAbsolutePath());
-        System.out.println("  result blob: " + Path.of(options.getResultFile()).toAbsolutePath()
-            + " (re-read with: -p <blob>)");
+        System.out.println("  result blob: " + Path.of(options.getResultFile()).toAbsolutePath() +
+            " (re-read with: -p <blob>)");
         if (!problems.isEmpty())
         {
             System.out.println();
@@ -158,9 +158,9 @@ public final class JcstressGate
      */
     private static boolean isNativeAccessWarning(final String line)
     {
-        return line.startsWith("WARNING: ")
-            && (line.contains("restricted method") || line.contains("Restricted method")
-            || line.contains("System::load") || line.contains("--enable-native-access"));
+        return line.startsWith("WARNING: ") &&
+            (line.contains("restricted method") || line.contains("Restricted method") ||
+            line.contains("System::load") || line.contains("--enable-native-access"));
     }
 
     /** One outcome of one test, summed over its configurations. */

@@ -109,13 +109,13 @@ public final class MmLock
      *   if it is section s's, 0 if it is an earlier section's (s has logged nothing), refuse if it is full or a
      *   later section's; entries [0, n); loadLoadFence; valid iff no entry overlaps the range and seq == s, read
      *   last: entries are overwritten only by a later section, so an unchanged seq after reading them says they
-     *   were s's. Nothing is checked before the copy: every entry s logged, before or during it, is checked after. Sound because a
-     *   writer logs a region (entry, then a volatile store of logState) in writeLock/detach, before it changes
-     *   anything, and every change of a region's memory comes after its writeLock; so a copy that overlapped a
-     *   change sees the entry at the end, as a per-region reader sees lockSeq. A region born in section s is not
-     *   logged until a writeLock: its memory was set up before the map that holds it was published, and a reader
-     *   of an older map finds its address unmapped or covered by a logged region it replaced (a merge replaces
-     *   without changing memory).
+     *   were s's. Nothing is checked before the copy: every entry s logged, before or during it, is checked after.
+     *   Sound because a writer logs a region (entry, then a volatile store of logState) in writeLock/detach, before it
+     *   changes anything, and every change of a region's memory comes after its writeLock; so a copy that overlapped a
+     *   change sees the entry at the end, as a per-region reader sees lockSeq. A region born in section s is not logged
+     *   until a writeLock: its memory was set up before the map that holds it was published, and a reader of an older
+     *   map finds its address unmapped or covered by a logged region it replaced (a merge replaces without changing
+     *   memory).
      *
      *
      * Who may wait on what (beyond the kernel, which has no user code holding a VMA lock across calls).

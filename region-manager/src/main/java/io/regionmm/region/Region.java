@@ -10,6 +10,7 @@ import java.util.Optional;
  * an operation that changes a region replaces it with new regions and detaches the old one, so a reader that
  * copied a region's fields has a consistent set. The lock words it inherits are the only mutable state.
  */
+@SuppressWarnings("exports") // RegionLock's package stays internal: no outsider may touch a region's lock words
 public final class Region extends RegionLock
 {
     private final long start;

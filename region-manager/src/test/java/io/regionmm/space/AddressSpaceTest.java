@@ -571,6 +571,7 @@ class AddressSpaceTest
     }
 
     @Test
+    @SuppressWarnings("try") // the hold is what the test is about: it only has to be open in its block
     void aDowngradedSectionReleasesItsRegionsButKeepsWritersOut() throws Exception
     {
         final WriteSection w = space.beginWrite();

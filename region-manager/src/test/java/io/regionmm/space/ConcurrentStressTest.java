@@ -31,8 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Readers on all three paths check the stamp of every page they read, validated together with the region that
  * says what should be there, while one writer maps, unmaps, splits, merges, remaps (grow, shrink, move) and
- * protects at full speed, some of it in sections that nest several one-shot calls. Zero mismatches and zero faults, and the writer keeps making progress. Runs for
- * {@code regionmm.stress.seconds} (3 by default; the {@code soak} profile runs longer).
+ * protects at full speed, some of it in sections that nest several one-shot calls. Zero mismatches and zero faults,
+ * and the writer keeps making progress. Runs for {@code regionmm.stress.seconds} (3 by default; the {@code soak}
+ * profile runs longer).
  */
 @Timeout(value = 600, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConcurrentStressTest

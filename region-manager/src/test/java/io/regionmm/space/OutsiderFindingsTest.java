@@ -41,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OutsiderFindingsTest extends TrustFixture
 {
     @Test
+    @SuppressWarnings("try") // the writer's section only has to be open around the unmap
     void aLeaseHoldersReadInAnotherSpaceBehindAWriterDrainingItsPinThrowsInsteadOfHanging() throws Exception
     {
         try (AddressSpace other = AddressSpace.create(Kernel.system(), 64 * PAGE))

@@ -142,7 +142,8 @@ class PublicApiTest
         }
         else if (t instanceof WildcardType w)
         {
-            Stream.concat(Stream.of(w.getUpperBounds()), Stream.of(w.getLowerBounds())).forEach(b -> check(where, b, out));
+            Stream.concat(Stream.of(w.getUpperBounds()), Stream.of(w.getLowerBounds()))
+                .forEach(b -> check(where, b, out));
         }
         else if (t instanceof TypeVariable<?> v)
         {

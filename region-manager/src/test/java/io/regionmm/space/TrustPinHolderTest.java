@@ -117,7 +117,8 @@ class TrustPinHolderTest extends TrustFixture
         assertEquals(stamp(1, 1), o.get("bulk read x").value(), o.get("bulk read x")::toString);
         assertEquals(stamp(2, 1), o.get("readLong y").value(), o.get("readLong y")::toString);
         assertEquals(stamp(2, 1), o.get("read(address, f) y").value(), o.get("read(address, f) y")::toString);
-        assertInstanceOf(RegionArgumentException.class, o.get("bulk read gap").thrown(), o.get("bulk read gap")::toString);
+        assertInstanceOf(
+            RegionArgumentException.class, o.get("bulk read gap").thrown(), o.get("bulk read gap")::toString);
         final Object noWait = o.get("readNoWait x").value();
         assertTrue(Long.valueOf(stamp(1, 1)).equals(noWait) || Long.valueOf(-1L).equals(noWait),
             o.get("readNoWait x")::toString);
@@ -431,6 +432,7 @@ class TrustPinHolderTest extends TrustFixture
     }
 
     @Test
+    @SuppressWarnings("try") // closing inside the try is the point: a second close (and the try's) must change nothing
     void closingALeaseTwiceOnItsThreadDropsItsPinOnce() throws Exception
     {
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);

@@ -13,8 +13,8 @@ import java.nio.file.Path;
 
 /**
  * Heap bytes per region of a region map version (regions with their views, arrays, directory; the gap tree is built
- * only when a writer searches, and is not counted), measured as the growth of
- * the used heap after full collections: {@code mvn -q -B process-classes -Pbench -Dbench.main=io.regionmm.bench.HeapPerRegion -Dbench.args=}.
+ * only when a writer searches, and is not counted), measured as the growth of the used heap after full collections:
+ * {@code mvn -q -B process-classes -Pbench -Dbench.main=io.regionmm.bench.HeapPerRegion -Dbench.args=}.
  */
 public final class HeapPerRegion
 {

@@ -155,8 +155,9 @@ public class LookupBenchmark
     }
 
     /**
-     * Counts a finished writer round and waits, when a rate is set, until the next one is due. Spins, never parks: a parked writer woken by a timer may
-     * be run on the reader's core for a moment (two cores here), which would charge the scheduler to the protocol.
+     * Counts a finished writer round and waits, when a rate is set, until the next one is due. Spins, never parks: a
+     * parked writer woken by a timer may be run on the reader's core for a moment (two cores here), which would charge
+     * the scheduler to the protocol.
      */
     private void endRound()
     {
@@ -338,7 +339,8 @@ public class LookupBenchmark
             try
             {
                 e = tree.floorEntry(address);
-                v = e != null && e.getValue().covers(address) ? fx.raw.get(ValueLayout.JAVA_LONG, address - fx.base) : 0;
+                v = e != null && e.getValue().covers(address) ?
+                    fx.raw.get(ValueLayout.JAVA_LONG, address - fx.base) : 0;
             }
             finally
             {

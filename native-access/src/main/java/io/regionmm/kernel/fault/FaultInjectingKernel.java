@@ -105,7 +105,8 @@ public final class FaultInjectingKernel implements Kernel
     }
 
     /**
-     * Every call of {@code syscall} fails with {@code errno} with the given probability, drawn from the seeded generator.
+     * Every call of {@code syscall} fails with {@code errno} with the given probability, drawn from the seeded
+     * generator.
      *
      * @param syscall     the call.
      * @param probability between 0 and 1.
@@ -233,7 +234,8 @@ public final class FaultInjectingKernel implements Kernel
     }
 
     @Override
-    public long mmap(final long addr, final long length, final int prot, final int flags, final int fd, final long offset)
+    public long mmap(
+        final long addr, final long length, final int prot, final int flags, final int fd, final long offset)
         throws KernelException
     {
         enter(Syscall.MMAP, null, addr, length, prot, flags, fd, offset);

@@ -26,6 +26,13 @@ import java.util.stream.Stream;
     description = "A small log-structured key-value store on regionmm.")
 public final class LogStoreMain implements Runnable
 {
+    /**
+     * The command, for picocli: its options are filled in by the command line.
+     */
+    public LogStoreMain()
+    {
+    }
+
     @Override
     public void run()
     {

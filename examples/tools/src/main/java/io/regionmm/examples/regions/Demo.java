@@ -105,7 +105,8 @@ final class Demo
             space.split(r1 + 8 * PAGE);
             disagreements += step(space, "split data1 at +8 pages (the kernel keeps one VMA; our map shows two)");
             space.protect(r1 + 4 * PAGE, 8 * PAGE, Protection.READ);
-            disagreements += step(space, "protect pages 4..12 READ (splits; merges 4..8 with 8..12 as the kernel does)");
+            disagreements += step(space,
+                "protect pages 4..12 READ (splits; merges 4..8 with 8..12 as the kernel does)");
             space.protect(r1 + 4 * PAGE, 8 * PAGE, Protection.READ_WRITE);
             disagreements += step(space, "protect pages 4..12 back to READ_WRITE (merges back to one region)");
             space.merge(r1, 16 * PAGE);
@@ -172,7 +173,8 @@ final class Demo
             {
                 // Validated together: the value read and the region that says what should be there.
                 final long wrong = space.read(address, (region, memory, offset) ->
-                    memory.get(ValueLayout.JAVA_LONG, offset) ^ stamp(region.file().id(), region.fileOffsetOf(address) / PAGE));
+                    memory.get(ValueLayout.JAVA_LONG, offset) ^
+                    stamp(region.file().id(), region.fileOffsetOf(address) / PAGE));
                 reads.increment();
                 if (wrong != 0)
                 {

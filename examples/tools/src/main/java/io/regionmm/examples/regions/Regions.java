@@ -28,8 +28,9 @@ public final class Regions implements Runnable
         final CommandLine cli = new CommandLine(new Regions());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // One line for the user; the stack only when asked for (-Dregions.trace=true).
-            cmd.getErr().println("regions " + cmd.getCommandName() + ": " + (ex instanceof java.nio.file.NoSuchFileException ?
-                "no such file: " + ex.getMessage() : ex.getMessage()));
+            final String message = ex instanceof java.nio.file.NoSuchFileException ?
+                "no such file: " + ex.getMessage() : ex.getMessage();
+            cmd.getErr().println("regions " + cmd.getCommandName() + ": " + message);
             if (Boolean.getBoolean("regions.trace"))
             {
                 ex.printStackTrace(cmd.getErr());
@@ -90,8 +91,8 @@ public final class Regions implements Runnable
         }
     }
 
-    @Command(name = "demo", description = "A guided tour on temporary files: map, split, protect, merge, remap, unmap "
-        + "while reader threads check every page they read.")
+    @Command(name = "demo", description = "A guided tour on temporary files: map, split, protect, merge, remap, " +
+        "unmap while reader threads check every page they read.")
     static final class DemoCommand implements Callable<Integer>
     {
         @Option(names = "--readers", defaultValue = "2", description = "reader threads (default ${DEFAULT-VALUE})")

@@ -34,7 +34,8 @@ final class Svg
         {
             end = Math.max(end, everMapped.lastEntry().getValue());
         }
-        final long span = Math.max(4096, Math.min(windowEnd, end + Math.max(4096, (end - windowStart) / 8)) - windowStart);
+        final long span =
+            Math.max(4096, Math.min(windowEnd, end + Math.max(4096, (end - windowStart) / 8)) - windowStart);
         final double scale = (WIDTH - 40) / (double)span;
         final StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"260\" " +
