@@ -277,7 +277,7 @@ class PublicApiProbeTest
         final long a = space.map(f1, 0, 2 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
         final WriteSection w = space.beginWrite();
         w.unmap(a + PAGE, PAGE);
-        try (ReadHold h = w.downgrade())
+        try (ReadHold _ = w.downgrade())
         {
             assertThrows(IllegalStateException.class, () -> space.unmap(a, PAGE));
             assertThrows(IllegalStateException.class, space::beginWrite);
@@ -303,7 +303,7 @@ class PublicApiProbeTest
         final CountDownLatch held = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         final Future<?> holder = pool.submit(() -> {
-            try (WriteSection w = space.beginWrite())
+            try (WriteSection _ = space.beginWrite())
             {
                 held.countDown();
                 release.await();
@@ -485,7 +485,7 @@ class PublicApiProbeTest
             }
         });
         final Future<Throwable> timed = pool.submit(() -> {
-            try (WriteSection s = space.beginWrite(5, TimeUnit.SECONDS))
+            try (WriteSection _ = space.beginWrite(5, TimeUnit.SECONDS))
             {
                 return null;
             }
