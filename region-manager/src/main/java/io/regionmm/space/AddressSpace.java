@@ -12,6 +12,7 @@ import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,10 @@ public final class AddressSpace implements AutoCloseable
     private final MmLock lock;
     private final Window window;
     private final ReadLadder ladder;
+    // Copied from the window for readLong's first attempt: loaded from this object, not through another.
+    private final MemorySegment segment;
+    private final long base;
+    private final long page;
     private final WriterGate gate;
 
     private AddressSpace(final Kernel kernel, final long windowSize) throws MappingException
@@ -52,6 +57,9 @@ public final class AddressSpace implements AutoCloseable
         mm = new Mm(kernel, window);
         lock = mm.lock;
         ladder = new ReadLadder(mm);
+        segment = window.segment;
+        base = window.base;
+        page = window.page;
         gate = new WriterGate(mm);
     }
 
@@ -359,7 +367,26 @@ public final class AddressSpace implements AutoCloseable
      */
     public long readLong(final long address)
     {
-        return ladder.readLong(address);
+        // The first rung of the read ladder, here at the front door: every object between the caller and the map
+        // is a dependent load this read pays (see ReadLadder). A mapped page in the index, 8 bytes inside that page
+        // and range speculation (the open section's lock log instead of the region's lock word) decide; anything
+        // else (a read across a page boundary, a logged range, a failed check) climbs the ladder.
+        final long s = lock.speculateBegin();
+        final RegionMap m = mm.snapshot();
+        if (((address - base) & (page - 1)) > page - Long.BYTES || !m.isMapped(address))
+        {
+            return ladder.readLong(address, false);
+        }
+        final long v;
+        try
+        {
+            v = segment.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
+        }
+        catch (final IllegalStateException | InternalError ex)
+        {
+            throw ladder.accessFailed("readLong", address, Long.BYTES, ex);
+        }
+        return lock.speculateRangeRetry(address, address + Long.BYTES, s) ? ladder.readLong(address, true) : v;
     }
 
     /**

@@ -33,8 +33,10 @@ import java.util.concurrent.atomic.LongAdder;
  * one cache line of one region (and makes a writer of that region wait), the lock makes every writer wait. The
  * attempt counts bound the work before climbing down, so a reader never spins on a busy region. Counters are
  * {@link LongAdder}s and are bumped only off the fast path: the speculative read itself is not counted.
- * {@link #readLong}'s first attempt reads through the window's segment and the page index alone, without loading
- * the region object (a cache miss in a large map); anything it cannot decide takes the general ladder.
+ * The first rung of {@link AddressSpace#readLong} is written at the front door, not here: it reads through the
+ * window's segment and the page index alone, without loading the region object (a cache miss in a large map), and
+ * every object between the caller and the map would cost it a dependent load; anything it cannot decide climbs
+ * this ladder.
  */
 final class ReadLadder
 {
@@ -51,11 +53,10 @@ final class ReadLadder
 
     private final Mm mm;
     private final MmLock lock;
-    // Copied from the window: the fast path loads them from this object, not through two more.
+    // Copied from the window: loaded from this object, not through two more.
     private final MemorySegment window;
     private final MemorySegment readOnlyWindow;
     private final long base;
-    private final long page;
 
     private final LongAdder speculationRetries = new LongAdder();
     private final LongAdder pinnedReads = new LongAdder();
@@ -68,7 +69,6 @@ final class ReadLadder
         this.window = mm.window.segment;
         this.readOnlyWindow = mm.window.readOnly;
         this.base = mm.window.base;
-        this.page = mm.window.page;
     }
 
     ReadCounts counts()
@@ -78,28 +78,16 @@ final class ReadLadder
 
     // ------------------------------------------------------------------ one address
 
-    long readLong(final long address)
+    /**
+     * The ladder for {@link AddressSpace#readLong} after its first, speculative attempt (which lives at the front
+     * door: each object between the caller and the map costs that read a dependent load).
+     *
+     * @param retried whether that attempt found the page mapped but failed validation (counted as a retry).
+     */
+    long readLong(final long address, final boolean retried)
     {
-        // A mapped page in the index, 8 bytes inside that page, and range speculation (the open section's lock log
-        // instead of the region's lock word) decide. Anything else (a read across a page boundary, a logged range,
-        // a failed check) climbs the general ladder.
-        final long s = lock.speculateBegin();
-        final RegionMap m = mm.snapshot();
-        if (((address - base) & (page - 1)) <= page - Long.BYTES && m.isMapped(address))
+        if (retried)
         {
-            final long v;
-            try
-            {
-                v = window.get(ValueLayout.JAVA_LONG_UNALIGNED, address - base);
-            }
-            catch (final IllegalStateException | InternalError ex)
-            {
-                throw accessFailed("readLong", address, Long.BYTES, ex);
-            }
-            if (!lock.speculateRangeRetry(address, address + Long.BYTES, s))
-            {
-                return v;
-            }
             speculationRetries.increment();
         }
         return read(address, LONG_AT, true, 0);
