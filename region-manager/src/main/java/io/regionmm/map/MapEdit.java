@@ -337,6 +337,30 @@ public final class MapEdit
         return base.replace(lo, hi, middle, removed, added);
     }
 
+    /**
+     * @return how many more mappings the kernel will hold in the window after this edit than before (negative:
+     *         fewer), counting each region and each gap between them (a tombstone) as one: an upper bound, since
+     *         the kernel may merge neighbours the map keeps apart. O(regions the edit touches).
+     */
+    public long vmaDelta()
+    {
+        return stretchVmas(middle) - stretchVmas(base.regions().subList(lo, hi));
+    }
+
+    /** Mappings of the stretch [lo, hi) holding {@code stretch}, and of the gaps around and inside it. */
+    private long stretchVmas(final List<Region> stretch)
+    {
+        long at = lo > 0 ? base.get(lo - 1).end() : base.windowStart();
+        final long stop = hi < base.size() ? base.get(hi).start() : base.windowEnd();
+        long count = stretch.size();
+        for (final Region r : stretch)
+        {
+            count += r.start() > at ? 1 : 0;
+            at = r.end();
+        }
+        return count + (stop > at ? 1 : 0);
+    }
+
     /** Widens the copied stretch until it holds the working indexes [from, to). */
     private void include(final int from, final int to)
     {

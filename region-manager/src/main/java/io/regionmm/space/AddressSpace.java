@@ -53,6 +53,7 @@ public final class AddressSpace implements AutoCloseable
 
     private AddressSpace(final Kernel kernel, final long windowSize) throws MappingException
     {
+        ErrorPathWarmup.once(); // before the first mapping: see the class
         window = Window.reserve(kernel, windowSize);
         mm = new Mm(kernel, window);
         lock = mm.lock;
@@ -548,6 +549,12 @@ public final class AddressSpace implements AutoCloseable
     MmLock mmLock()
     {
         return lock;
+    }
+
+    /** @return the window's mapping count against vm.max_map_count (for this package's tests). */
+    MapCount mapCount()
+    {
+        return mm.mapCount;
     }
 
     /** @return the newest map version (for this package's tests). */

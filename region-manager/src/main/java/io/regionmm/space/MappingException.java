@@ -9,7 +9,7 @@ import java.io.IOException;
  * and the files are as they were before the call. Names the operation; the kernel's errno, call and hint are in
  * the message and in {@link #kernelCause()}.
  */
-public final class MappingException extends IOException
+public class MappingException extends IOException
 {
     private static final long serialVersionUID = 1L;
 

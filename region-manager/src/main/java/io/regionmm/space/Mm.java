@@ -51,11 +51,15 @@ final class Mm
     // Set under the write lock; volatile so a lock-free reader that finds the empty map can say "closed".
     private volatile boolean closed;
 
+    /** The window's mappings against vm.max_map_count; changed under the mm lock, exclusively. */
+    final MapCount mapCount;
+
     Mm(final Kernel kernel, final Window window)
     {
         this.kernel = kernel;
         this.window = window;
         this.files = new FileTable(kernel);
+        this.mapCount = new MapCount(window.base, window.end);
         MAP.setRelease(this, RegionMap.empty(window.base, window.end));
     }
 

@@ -42,8 +42,8 @@ final class Rollback
     // ------------------------------------------------------------------ mapping a file range
 
     /**
-     * Maps a file range at a fixed address with a region's attributes. On failure the range is a tombstone again
-     * (a failed MAP_FIXED may already have removed what was there).
+     * Maps a file range at a fixed address, where the current map has a gap, with a region's attributes. On
+     * failure the range is a tombstone again (a failed MAP_FIXED may already have removed what was there).
      */
     void mapFile(final long addr, final long length, final Protection protection, final Sharing sharing,
         final FileHandle file, final long offset, final Advice advice, final boolean locked) throws KernelException
@@ -55,7 +55,10 @@ final class Rollback
         }
         catch (final KernelException ex)
         {
-            bestEffortTombstone(addr, length);
+            // Only what the kernel actually removed goes back: a refusal it made before touching anything (ENOMEM
+            // at vm.max_map_count is checked first) leaves the tombstone whole, and putting another over part of it
+            // would need one more mapping, the one the kernel has just refused.
+            repairHoles(mm.snapshot(), addr, addr + length);
             throw ex;
         }
         try

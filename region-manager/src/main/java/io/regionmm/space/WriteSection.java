@@ -174,6 +174,7 @@ public final class WriteSection implements AutoCloseable
         rollback.checkGrowth(op, file, fileEnd, options.growFile());
         final MapEdit c = new MapEdit(m, seq);
         c.insert(new Region(seq, addr, addr + length, file, offset, protection, sharing, Advice.NORMAL, false));
+        checkMapCount(op, c);
         lockReplaced(op, c); // the neighbours it merges with
         final long oldSize = rollback.growFileFor(op, file, fileEnd, options.growFile());
         try
@@ -211,6 +212,7 @@ public final class WriteSection implements AutoCloseable
         {
             return; // only tombstones there already
         }
+        checkMapCount(op, c);
         lockReplaced(op, c); // every region the range touches: their memory changes
         try
         {
@@ -329,6 +331,7 @@ public final class WriteSection implements AutoCloseable
         if (newLength < r.length())
         {
             c.resize(i, r.start() + newLength);
+            checkMapCount(op, c);
             lockReplaced(op, c); // r: its tail becomes a tombstone
             try
             {
@@ -355,6 +358,7 @@ public final class WriteSection implements AutoCloseable
         {
             c.move(i, dest, newLength);
         }
+        checkMapCount(op, c);
         lockReplaced(op, c); // r (moved: its range becomes a tombstone) and the neighbours it merges with
         final long oldSize = rollback.growFileFor(op, r.file(), newFileEnd, growFile);
         try
@@ -537,6 +541,7 @@ public final class WriteSection implements AutoCloseable
         }
         final MapEdit c = new MapEdit(m, seq);
         c.change(i0, changed, start, stop);
+        checkMapCount(op, c);
         lockReplaced(op, c); // every changed region (it is replaced) and the neighbours merged with it
         try
         {
@@ -565,6 +570,16 @@ public final class WriteSection implements AutoCloseable
         }
     }
 
+    /**
+     * Refuses, before anything waits or changes, an edit that would take the process within the reserve of
+     * vm.max_map_count: refused here, not by the kernel half way through an operation, where the JVM's own next
+     * mapping could fail too. (Split and merge make no system call and are not refused; the count follows them.)
+     */
+    private void checkMapCount(final String op, final MapEdit edit) throws MapCountException
+    {
+        mm.mapCount.check(op, edit.vmaDelta());
+    }
+
     /** Makes the edit the space's map; the order is protocol (see the class comment). */
     private void commit(final MapEdit edit)
     {
@@ -578,6 +593,7 @@ public final class WriteSection implements AutoCloseable
             }
         }
         mm.publish(next);
+        mm.mapCount.add(edit.vmaDelta());
         for (final Region r : edit.removed())
         {
             lock.detach(r); // locked already: nothing to wait for

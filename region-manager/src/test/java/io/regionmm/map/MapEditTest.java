@@ -831,6 +831,29 @@ class MapEditTest
         assertEquals(3, workingList(untouched).size());
     }
 
+    @Test
+    void vmaDeltaCountsRegionsAndTheTombstonesBetweenThem()
+    {
+        // Window of 64 pages; regions [2,4) [6,8) ...: each region and each gap is one mapping.
+        final MapEdit insertInGap = new MapEdit(mapOf(List.of(base(2, 4), base(8, 10))), SEQ);
+        insertInGap.splice(1, 1, List.of(region(SEQ, 5, 6, F2, 0, Protection.READ, Sharing.SHARED, Advice.NORMAL,
+            false)));
+        assertEquals(2, insertInGap.vmaDelta(), "a region inside a gap splits its tombstone in two");
+        final MapEdit fillGap = new MapEdit(mapOf(List.of(base(2, 4), base(6, 8))), SEQ);
+        fillGap.splice(1, 1, List.of(region(SEQ, 4, 6, F2, 0, Protection.READ, Sharing.SHARED, Advice.NORMAL,
+            false)));
+        assertEquals(0, fillGap.vmaDelta(), "a region filling a gap exactly replaces its tombstone");
+        final MapEdit cutMiddle = new MapEdit(mapOf(List.of(base(2, 10))), SEQ);
+        cutMiddle.cut(BASE + 4 * PAGE, BASE + 6 * PAGE);
+        assertEquals(2, cutMiddle.vmaDelta(), "unmapping the middle of a region: two pieces and a tombstone");
+        final MapEdit cutWhole = new MapEdit(mapOf(List.of(base(2, 4), base(6, 8), base(10, 12))), SEQ);
+        cutWhole.cut(BASE + 6 * PAGE, BASE + 8 * PAGE);
+        assertEquals(-2, cutWhole.vmaDelta(), "unmapping a region between gaps joins three mappings into one");
+        final MapEdit first = new MapEdit(mapOf(List.of()), SEQ);
+        first.insert(fresh(0, 1));
+        assertEquals(1, first.vmaDelta(), "the first region at the window's start: itself, the tombstone shrinks");
+    }
+
     /** The regions' page ranges, "from-to" (Region has identity equality). */
     private static List<String> spans(final List<Region> regions)
     {
