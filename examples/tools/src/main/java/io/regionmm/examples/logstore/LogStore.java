@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  * holds the region or compaction removed the segment.
  *
  * <p>{@link #commit()} msyncs everything appended so far before it returns. Reopening scans the segments and stops
- * at the first record whose length is zero or whose CRC32C is wrong, so a record torn by a crash never appears.
+ * at the first record whose length is zero or whose CRC32C is wrong, so a record torn by a crash never appears, and
+ * zeroes what follows (a torn record's body), so no later append can leave part of it where a scan would look.
  */
 public final class LogStore implements AutoCloseable
 {
@@ -113,6 +114,7 @@ public final class LogStore implements AutoCloseable
             final int id = Integer.parseInt(p.getFileName().toString().substring(8, 14));
             final Segment s = mapSegment(id, p);
             long pos = 0;
+            final boolean torn;
             try (Lease lease = space.lease(s.address))
             {
                 final MemorySegment mem = lease.segment();
@@ -130,6 +132,19 @@ public final class LogStore implements AutoCloseable
                     }
                     pos += r.length();
                 }
+                // A crash mid-append leaves a torn record after the last whole one: body and checksum written, length
+                // still zero. The next append writes over it, perhaps shorter, and counts on a zero length after
+                // itself; the torn body's rest would be there instead, and whatever record-like bytes a value held
+                // would come back as records at the next recovery. Zero the tail, durably, before anything is written.
+                torn = firstNonZero(mem, pos, s.mappedLength) >= 0;
+                if (torn)
+                {
+                    lease.writableSegment().asSlice(pos, s.mappedLength - pos).fill((byte)0);
+                }
+            }
+            if (torn)
+            {
+                space.sync(s.address + pos / page * page, s.mappedLength - pos / page * page, SyncMode.SYNC);
             }
             s.writePosition = pos;
             s.syncedPosition = pos;
