@@ -68,7 +68,7 @@ public final class CrashChild
             {
                 return new Op(Kind.COMMIT, null, null);
             }
-            if (roll < 33)
+            if (roll < 34)
             {
                 return new Op(Kind.COMPACT, null, null);
             }
@@ -150,7 +150,7 @@ public final class CrashChild
                         store.commit();
                         System.out.println("COMMITTED " + (i + 1));
                         System.out.flush();
-                        if ("COMMIT".equals(point) && ++commits[0] == count)
+                        if (++commits[0] == count && "COMMIT".equals(point))
                         {
                             stop("KILLPOINT COMMIT " + i);
                         }
