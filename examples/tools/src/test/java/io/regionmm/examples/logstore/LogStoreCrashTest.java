@@ -446,9 +446,9 @@ class LogStoreCrashTest
                 {
                     committed = Integer.parseInt(line.substring(10));
                 }
-                else if (line.startsWith("KILLPOINT ") || line.startsWith("DONE "))
+                else if (line.startsWith("KILLPOINT ") || line.startsWith("DONE ") && markerOp >= 0)
                 {
-                    fail(where + ": a second marker " + line);
+                    fail(where + ": a marker after the child stopped: " + line); // (RANDOM: it may have run out)
                 }
             }
             reader.join(TimeUnit.SECONDS.toMillis(LINE_TIMEOUT_SECONDS));
