@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,7 +38,8 @@ import java.util.stream.Stream;
  * holds the region or compaction removed the segment.
  *
  * <p>{@link #commit()} msyncs everything appended so far before it returns. Reopening scans the segments and stops
- * at the first record whose length is zero or whose CRC32C is wrong, so a record torn by a crash never appears.
+ * at the first record whose length is zero or whose CRC32C is wrong, so a record torn by a crash never appears, and
+ * zeroes what follows (a torn record's body), so no later append can leave part of it where a scan would look.
  */
 public final class LogStore implements AutoCloseable
 {
@@ -107,16 +109,12 @@ public final class LogStore implements AutoCloseable
 
     private void recover() throws IOException
     {
-        final List<Path> files;
-        try (Stream<Path> list = Files.list(dir))
-        {
-            files = list.filter(p -> p.getFileName().toString().matches("segment-\\d{6}\\.log")).sorted().toList();
-        }
-        for (final Path p : files)
+        for (final Path p : segmentFiles())
         {
             final int id = Integer.parseInt(p.getFileName().toString().substring(8, 14));
             final Segment s = mapSegment(id, p);
             long pos = 0;
+            final boolean torn;
             try (Lease lease = space.lease(s.address))
             {
                 final MemorySegment mem = lease.segment();
@@ -134,6 +132,19 @@ public final class LogStore implements AutoCloseable
                     }
                     pos += r.length();
                 }
+                // A crash mid-append leaves a torn record after the last whole one: body and checksum written, length
+                // still zero. The next append writes over it, perhaps shorter, and counts on a zero length after
+                // itself; the torn body's rest would be there instead, and whatever record-like bytes a value held
+                // would come back as records at the next recovery. Zero the tail, durably, before anything is written.
+                torn = firstNonZero(mem, pos, s.mappedLength) >= 0;
+                if (torn)
+                {
+                    lease.writableSegment().asSlice(pos, s.mappedLength - pos).fill((byte)0);
+                }
+            }
+            if (torn)
+            {
+                space.sync(s.address + pos / page * page, s.mappedLength - pos / page * page, SyncMode.SYNC);
             }
             s.writePosition = pos;
             s.syncedPosition = pos;
@@ -143,6 +154,14 @@ public final class LogStore implements AutoCloseable
         if (active == null)
         {
             active = newSegment(1);
+        }
+    }
+
+    private List<Path> segmentFiles() throws IOException
+    {
+        try (Stream<Path> list = Files.list(dir))
+        {
+            return list.filter(p -> p.getFileName().toString().matches("segment-\\d{6}\\.log")).sorted().toList();
         }
     }
 
@@ -245,11 +264,14 @@ public final class LogStore implements AutoCloseable
         {
             syncSegment(s);
             active = newSegment(s.id + 1);
+            Hooks.reach(Hooks.Point.ROLLOVER);
             return;
         }
+        Hooks.reach(Hooks.Point.GROW_BEFORE);
         // Grows the file (fallocate) and the region; readers keep reading, and find the new address.
         s.address = space.remap(s.address, wanted, true);
         s.mappedLength = wanted;
+        Hooks.reach(Hooks.Point.GROW_AFTER);
     }
 
     /**
@@ -379,18 +401,21 @@ public final class LogStore implements AutoCloseable
                         value = r.value();
                     }
                     append(Records.PUT, e.getKey(), value); // points the index at the copy
+                    Hooks.reach(Hooks.Point.COMPACT_COPIED);
                 }
             }
             for (final Segment s : segments)
             {
                 syncSegment(s); // the copies are durable before the originals go
             }
+            Hooks.reach(Hooks.Point.COMPACT_SYNCED);
             for (final Segment s : sealed)
             {
                 space.unmap(s.address, s.mappedLength);
                 space.releaseFile(s.file);
                 segments.remove(s);
                 Files.deleteIfExists(s.path);
+                Hooks.reach(Hooks.Point.COMPACT_DELETED);
             }
             compactions++;
             return sealed.size();
@@ -399,6 +424,112 @@ public final class LogStore implements AutoCloseable
         {
             writer.unlock();
         }
+    }
+
+    /**
+     * Checks the store's invariants (for tests, e.g. after a crash and reopening): the segment files in the folder
+     * are exactly the store's segments, in order, the last one active; every segment's region is its file from
+     * offset 0 and as long as the store thinks; its records up to the write position all parse with a right
+     * checksum and end exactly there; every byte after the write position is zero (the next append relies on a
+     * zero length following it, so a scan stops there); the index is exactly what replaying every segment in order
+     * gives; and the address space agrees with the kernel ({@link AddressSpace#verify()}).
+     *
+     * @throws IOException           when the folder cannot be listed.
+     * @throws IllegalStateException naming the first invariant that does not hold.
+     */
+    public void verify() throws IOException
+    {
+        writer.lock();
+        try
+        {
+            final List<Path> files = segmentFiles();
+            final List<Path> mapped = segments.stream().map(s -> s.path).toList();
+            check(files.equals(mapped), "the folder holds " + files + ", the store maps " + mapped);
+            check(!segments.isEmpty() && segments.getLast() == active, "the active segment is not the last one");
+            final Map<String, Location> replay = new HashMap<>();
+            int previous = 0;
+            for (final Segment s : segments)
+            {
+                final String name = "segment " + s.id;
+                check(s.id > previous, name + " follows segment " + previous);
+                previous = s.id;
+                check(s.syncedPosition <= s.writePosition && s.writePosition + Records.HEADER <= s.mappedLength,
+                    name + ": synced " + s.syncedPosition + ", written " + s.writePosition + ", mapped " +
+                    s.mappedLength);
+                check(space.fileSize(s.file) >= s.mappedLength, name + ": the file is shorter than its region");
+                try (Lease lease = space.lease(s.address))
+                {
+                    check(lease.region().start() == s.address && lease.region().length() == s.mappedLength &&
+                        lease.region().file() == s.file && lease.region().fileOffsetOf(s.address) == 0,
+                        name + ": mapped as " + lease.region() + ", expected at " + s.address + " length " +
+                        s.mappedLength);
+                    final MemorySegment mem = lease.segment();
+                    long pos = 0;
+                    while (pos < s.writePosition)
+                    {
+                        final Records.Parsed r = Records.read(mem, pos, s.writePosition);
+                        check(r != null, name + ": no whole record with a right checksum at " + pos +
+                            " (written up to " + s.writePosition + ")");
+                        final String key = new String(r.key(), StandardCharsets.UTF_8);
+                        if (r.type() == Records.PUT)
+                        {
+                            replay.put(key, new Location(s, pos, r.length()));
+                        }
+                        else
+                        {
+                            replay.remove(key);
+                        }
+                        pos += r.length();
+                    }
+                    check(pos == s.writePosition, name + ": records end at " + pos + ", written up to " +
+                        s.writePosition);
+                    final long dirty = firstNonZero(mem, s.writePosition, s.mappedLength);
+                    check(dirty < 0, name + ": byte " + dirty + " after the last record (" + s.writePosition +
+                        ") is not zero");
+                }
+            }
+            for (final Map.Entry<String, Location> e : replay.entrySet())
+            {
+                check(e.getValue().equals(index.get(e.getKey())), "the index has " + index.get(e.getKey()) +
+                    " for '" + e.getKey() + "', the segments say " + e.getValue());
+            }
+            check(replay.size() == index.size(), "the index has " + index.size() + " keys, the segments " +
+                replay.size());
+        }
+        finally
+        {
+            writer.unlock();
+        }
+        space.verify();
+    }
+
+    private static void check(final boolean holds, final String what)
+    {
+        if (!holds)
+        {
+            throw new IllegalStateException("verify: " + what);
+        }
+    }
+
+    /** @return the offset of the first non-zero byte in [from, to) of {@code mem}, or -1. */
+    private static long firstNonZero(final MemorySegment mem, final long from, final long to)
+    {
+        for (long p = from; p < to; p++)
+        {
+            if (p % Long.BYTES == 0 && p + Long.BYTES <= to)
+            {
+                if (mem.get(ValueLayout.JAVA_LONG_UNALIGNED, p) == 0)
+                {
+                    p += Long.BYTES - 1;
+                    continue;
+                }
+            }
+            if (mem.get(ValueLayout.JAVA_BYTE, p) != 0)
+            {
+                return p;
+            }
+        }
+        return -1;
     }
 
     /** @return the number of keys. */

@@ -43,6 +43,7 @@ final class Records
         // Body and checksum first, the length last: a scan stops at a zero length, so a torn record is never taken.
         MemorySegment.copy(bytes, 0, dst, ValueLayout.JAVA_BYTE, offset + HEADER, body);
         dst.set(INT, offset + HEADER + body, (int)crc.getValue());
+        Hooks.reach(Hooks.Point.RECORD_TORN);
         dst.set(INT, offset, body);
     }
 
