@@ -126,7 +126,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void releaseFile(final FileHandle file)
     {
-        mm.checkOpen("releaseFile");
+        mm.checkWritable("releaseFile");
         final boolean opened = gate.enter("releaseFile");
         try
         {
