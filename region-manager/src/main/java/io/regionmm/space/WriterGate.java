@@ -74,22 +74,23 @@ final class WriterGate
         }
     }
 
-    <T> T oneShot(final SectionCall<T> call) throws MappingException
+    <T> T oneShot(final String op, final SectionCall<T> call) throws MappingException
     {
         final WriteSection open = lock.isWriteLockedByCurrentThread() ? section : null;
         if (open != null)
         {
             return call.run(open); // joins: released with the rest of that section when it closes
         }
+        mm.checkWritable(op); // a closed or poisoned space refuses naming the operation, not beginWrite
         try (WriteSection w = begin())
         {
             return call.run(w);
         }
     }
 
-    void run(final SectionRun call) throws MappingException
+    void run(final String op, final SectionRun call) throws MappingException
     {
-        oneShot(w -> {
+        oneShot(op, w -> {
             call.run(w);
             return null;
         });
@@ -100,7 +101,7 @@ final class WriterGate
     {
         try
         {
-            run(call);
+            run(op, call);
         }
         catch (final MappingException ex)
         {
