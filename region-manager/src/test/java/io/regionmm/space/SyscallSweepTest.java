@@ -413,7 +413,7 @@ class SyscallSweepTest
         }
         catch (final AssertionError e)
         {
-            throw new AssertionError("seed " + SEED + ", " + what + ": " + e.getMessage(), e);
+            throw new AssertionError("seed " + SEED + ": " + e.getMessage(), e); // the message names the case
         }
     }
 
@@ -530,7 +530,7 @@ class SyscallSweepTest
         }
         catch (final AssertionError e)
         {
-            throw new AssertionError("seed " + SEED + ", " + what + ": " + e.getMessage(), e);
+            throw new AssertionError("seed " + SEED + ": " + e.getMessage(), e); // the message names the case
         }
         finally
         {
