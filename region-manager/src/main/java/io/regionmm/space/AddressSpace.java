@@ -127,7 +127,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void releaseFile(final FileHandle file)
     {
-        mm.checkOpen("releaseFile");
+        mm.checkWritable("releaseFile");
         final boolean opened = gate.enter("releaseFile");
         try
         {
@@ -228,7 +228,7 @@ public final class AddressSpace implements AutoCloseable
     public long map(final FileHandle file, final long offset, final long length, final Protection protection,
         final Sharing sharing, final MapOptions options) throws MappingException
     {
-        return gate.oneShot(w -> w.map(file, offset, length, protection, sharing, options));
+        return gate.oneShot("map", w -> w.map(file, offset, length, protection, sharing, options));
     }
 
     /**
@@ -239,7 +239,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void unmap(final long start, final long length) throws MappingException
     {
-        gate.run(w -> w.unmap(start, length));
+        gate.run("unmap", w -> w.unmap(start, length));
     }
 
     /**
@@ -271,7 +271,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public long remap(final long regionStart, final long newLength, final boolean growFile) throws MappingException
     {
-        return gate.oneShot(w -> w.remap(regionStart, newLength, growFile));
+        return gate.oneShot("remap", w -> w.remap(regionStart, newLength, growFile));
     }
 
     /**
@@ -283,7 +283,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void protect(final long start, final long length, final Protection protection) throws MappingException
     {
-        gate.run(w -> w.protect(start, length, protection));
+        gate.run("protect", w -> w.protect(start, length, protection));
     }
 
     /**
@@ -295,7 +295,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void advise(final long start, final long length, final Advice advice) throws MappingException
     {
-        gate.run(w -> w.advise(start, length, advice));
+        gate.run("advise", w -> w.advise(start, length, advice));
     }
 
     /**
@@ -306,7 +306,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void lock(final long start, final long length) throws MappingException
     {
-        gate.run(w -> w.lock(start, length));
+        gate.run("lock", w -> w.lock(start, length));
     }
 
     /**
@@ -317,7 +317,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void unlock(final long start, final long length) throws MappingException
     {
-        gate.run(w -> w.unlock(start, length));
+        gate.run("unlock", w -> w.unlock(start, length));
     }
 
     /**

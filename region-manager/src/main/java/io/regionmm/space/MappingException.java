@@ -7,7 +7,8 @@ import java.io.IOException;
 /**
  * A write operation failed in the kernel (or found no room) and was undone: the region map, the kernel's mappings
  * and the files are as they were before the call. Names the operation; the kernel's errno, call and hint are in
- * the message and in {@link #kernelCause()}.
+ * the message and in {@link #kernelCause()}. The one exception: when an undo failed as well, a
+ * {@link SpacePoisonedException} is attached as a suppressed exception, and the space refuses further writes.
  */
 public class MappingException extends IOException
 {

@@ -50,6 +50,18 @@ final class Mm
     private RegionMap map;
     // Set under the write lock; volatile so a lock-free reader that finds the empty map can say "closed".
     private volatile boolean closed;
+    // Set (once: the first reason stays) under the write lock when an undo fails; volatile so a writer's check
+    // before it takes the lock (beginWrite) sees it too. Never cleared: only close ends a poisoned space.
+    private volatile Poison poison;
+
+    /** Why writes are refused: which operation's undo failed, which undo and its failed system call. */
+    private record Poison(String operation, String undo, KernelException cause)
+    {
+        SpacePoisonedException refuse(final String op)
+        {
+            return new SpacePoisonedException(op, operation, undo, cause);
+        }
+    }
 
     /** The window's mappings against vm.max_map_count; changed under the mm lock, exclusively. */
     final MapCount mapCount;
@@ -95,6 +107,53 @@ final class Mm
         {
             throw new SpaceClosedException(op);
         }
+    }
+
+    /**
+     * Refuses a write to a closed space ({@link SpaceClosedException}) or to a poisoned one
+     * ({@link SpacePoisonedException}).
+     */
+    void checkWritable(final String op)
+    {
+        checkOpen(op);
+        final Poison p = poison;
+        if (p != null)
+        {
+            throw p.refuse(op);
+        }
+    }
+
+    /**
+     * Poisons the space: an undo failed, so the map may no longer match the kernel or the files. Called by
+     * {@code Rollback} under the write lock; the first reason stays.
+     *
+     * @param op   the write operation whose undo failed.
+     * @param undo what the undo was doing.
+     * @param ex   its failed system call.
+     */
+    void poison(final String op, final String undo, final KernelException ex)
+    {
+        LOG.error("{}: {} failed, the address space is poisoned (writes are refused; close it): {}", op, undo,
+            ex.getMessage());
+        if (poison == null)
+        {
+            poison = new Poison(op, undo, ex);
+        }
+    }
+
+    /**
+     * @return the exception for a failed write operation; when its undo failed (the space is poisoned: any earlier
+     *         poison would have refused the operation), the refusal is attached as a suppressed exception.
+     */
+    MappingException failed(final String op, final KernelException ex)
+    {
+        final MappingException m = new MappingException(op, ex);
+        final Poison p = poison;
+        if (p != null)
+        {
+            m.addSuppressed(p.refuse(op));
+        }
+        return m;
     }
 
     /** @return the file's length; the caller holds the mm lock or has checked the handle is mappable. */

@@ -23,8 +23,9 @@ import java.util.List;
  * left. A step that throws has already undone itself: the caller only reports the error, and the map, the kernel's
  * mappings and the files are as before.
  *
- * <p>The one gap: an undo that fails itself (the kernel refusing an operation it just allowed) is logged and the
- * original error thrown.
+ * <p>An undo that fails itself (the kernel refusing an operation it just allowed) poisons the space
+ * ({@link Mm#poison}): the original error is thrown, with a {@link SpacePoisonedException} attached, and every later
+ * write is refused, since the map may no longer match the kernel or the files. The remaining undos still run.
  */
 final class Rollback
 {
@@ -45,8 +46,9 @@ final class Rollback
      * Maps a file range at a fixed address, where the current map has a gap, with a region's attributes. On
      * failure the range is a tombstone again (a failed MAP_FIXED may already have removed what was there).
      */
-    void mapFile(final long addr, final long length, final Protection protection, final Sharing sharing,
-        final FileHandle file, final long offset, final Advice advice, final boolean locked) throws KernelException
+    void mapFile(final String op, final long addr, final long length, final Protection protection,
+        final Sharing sharing, final FileHandle file, final long offset, final Advice advice, final boolean locked)
+        throws KernelException
     {
         try
         {
@@ -58,7 +60,7 @@ final class Rollback
             // Only what the kernel actually removed goes back: a refusal it made before touching anything (ENOMEM
             // at vm.max_map_count is checked first) leaves the tombstone whole, and putting another over part of it
             // would need one more mapping, the one the kernel has just refused.
-            repairHoles(mm.snapshot(), addr, addr + length);
+            repairHoles(op, mm.snapshot(), addr, addr + length);
             throw ex;
         }
         try
@@ -74,7 +76,7 @@ final class Rollback
         }
         catch (final KernelException ex)
         {
-            bestEffortTombstone(addr, length);
+            bestEffortTombstone(op, addr, length);
             throw ex;
         }
     }
@@ -82,7 +84,7 @@ final class Rollback
     /**
      * Tombstones a range that regions of {@code m} map; if the kernel refuses, puts back what it removed.
      */
-    void tombstone(final RegionMap m, final long start, final long stop) throws KernelException
+    void tombstone(final String op, final RegionMap m, final long start, final long stop) throws KernelException
     {
         try
         {
@@ -90,7 +92,7 @@ final class Rollback
         }
         catch (final KernelException ex)
         {
-            repairHoles(m, start, stop);
+            repairHoles(op, m, start, stop);
             throw ex;
         }
     }
@@ -102,7 +104,7 @@ final class Rollback
      * place: a PRIVATE region with mremap(MAYMOVE | FIXED | DONTUNMAP) so its private pages travel, then the file's
      * next part after them; a SHARED one by mapping the file again.
      */
-    void move(final Region r, final long dest, final long newLength) throws KernelException
+    void move(final String op, final Region r, final long dest, final long newLength) throws KernelException
     {
         final boolean priv = r.sharing() == Sharing.PRIVATE;
         if (priv)
@@ -112,18 +114,18 @@ final class Rollback
                 Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED | Mman.MREMAP_DONTUNMAP, dest);
             try
             {
-                mapFile(dest + r.length(), newLength - r.length(), r.protection(), r.sharing(), r.file(),
+                mapFile(op, dest + r.length(), newLength - r.length(), r.protection(), r.sharing(), r.file(),
                     r.fileOffsetOf(r.end()), r.advice(), r.locked());
             }
             catch (final KernelException ex)
             {
-                moveBack(r, dest, newLength);
+                moveBack(op, r, dest, newLength);
                 throw ex;
             }
         }
         else
         {
-            mapFile(dest, newLength, r.protection(), r.sharing(), r.file(), r.fileOffset(), r.advice(), r.locked());
+            mapFile(op, dest, newLength, r.protection(), r.sharing(), r.file(), r.fileOffset(), r.advice(), r.locked());
         }
         try
         {
@@ -133,18 +135,18 @@ final class Rollback
         {
             if (priv)
             {
-                moveBack(r, dest, newLength); // the pages go back over the emptied old range
+                moveBack(op, r, dest, newLength); // the pages go back over the emptied old range
             }
             else
             {
-                bestEffortTombstone(dest, newLength);
-                repairHoles(mm.snapshot(), r.start(), r.end());
+                bestEffortTombstone(op, dest, newLength);
+                repairHoles(op, mm.snapshot(), r.start(), r.end());
             }
             throw ex;
         }
     }
 
-    private void moveBack(final Region r, final long dest, final long newLength)
+    private void moveBack(final String op, final Region r, final long dest, final long newLength)
     {
         try
         {
@@ -153,9 +155,9 @@ final class Rollback
         }
         catch (final KernelException undo)
         {
-            LOG.error("remap: moving {} back from {} failed: {}", r, Window.hex(dest), undo.getMessage());
+            mm.poison(op, "moving " + r + " back from " + Window.hex(dest), undo);
         }
-        bestEffortTombstone(dest, newLength);
+        bestEffortTombstone(op, dest, newLength);
     }
 
     // ------------------------------------------------------------------ attributes, piece by piece
@@ -199,7 +201,7 @@ final class Rollback
                         }
                         catch (final KernelException undo)
                         {
-                            LOG.error("{}: undo on {} failed: {}", op, done, undo.getMessage());
+                            mm.poison(op, "reverting " + Window.hex(ds) + " of " + done, undo);
                         }
                     }
                 }
@@ -216,24 +218,24 @@ final class Rollback
      * those: the regions' file mappings (private pages of a hole are gone with it) and tombstones elsewhere.
      * Mappings that survived are left alone, so their private pages survive too.
      */
-    void repairHoles(final RegionMap m, final long from, final long to)
+    void repairHoles(final String op, final RegionMap m, final long from, final long to)
     {
         long at = from;
         for (final MapsEntry e : ProcMaps.readWindow(from, to))
         {
             if (e.start() > at)
             {
-                refill(m, at, e.start());
+                refill(op, m, at, e.start());
             }
             at = Math.max(at, e.end());
         }
         if (at < to)
         {
-            refill(m, at, to);
+            refill(op, m, at, to);
         }
     }
 
-    private void refill(final RegionMap m, final long from, final long to)
+    private void refill(final String op, final RegionMap m, final long from, final long to)
     {
         LOG.warn("refilling a hole the kernel left at [{}, {})", Window.hex(from), Window.hex(to));
         long at = from;
@@ -244,19 +246,19 @@ final class Rollback
             final long e = Math.min(r.end(), to);
             if (s > at)
             {
-                bestEffortTombstone(at, s - at);
+                bestEffortTombstone(op, at, s - at);
             }
-            restore(r, s, e);
+            restore(op, r, s, e);
             at = e;
         }
         if (at < to)
         {
-            bestEffortTombstone(at, to - at);
+            bestEffortTombstone(op, at, to - at);
         }
     }
 
     /** Re-maps [from, to) of a region after a failed replacement (private pages there, if any, are lost). */
-    private void restore(final Region r, final long from, final long to)
+    private void restore(final String op, final Region r, final long from, final long to)
     {
         try
         {
@@ -273,11 +275,11 @@ final class Rollback
         }
         catch (final KernelException ex)
         {
-            LOG.error("restoring {} failed: {}", r, ex.getMessage());
+            mm.poison(op, "restoring [" + Window.hex(from) + ", " + Window.hex(to) + ") of " + r, ex);
         }
     }
 
-    private void bestEffortTombstone(final long addr, final long length)
+    private void bestEffortTombstone(final String op, final long addr, final long length)
     {
         try
         {
@@ -285,7 +287,7 @@ final class Rollback
         }
         catch (final KernelException ex)
         {
-            LOG.error("restoring the tombstone at {} (+{}) failed: {}", Window.hex(addr), length, ex.getMessage());
+            mm.poison(op, "restoring the tombstone at " + Window.hex(addr) + " (+" + length + ")", ex);
         }
     }
 
@@ -337,14 +339,14 @@ final class Rollback
         }
         catch (final KernelException ex)
         {
-            undoGrowth(file, size);
-            throw new MappingException(op, ex);
+            undoGrowth(op, file, size);
+            throw mm.failed(op, ex);
         }
         return size;
     }
 
     /** Truncates the file back to {@code oldSize} (from {@link #growFileFor}); nothing when it is -1. */
-    void undoGrowth(final FileHandle file, final long oldSize)
+    void undoGrowth(final String op, final FileHandle file, final long oldSize)
     {
         if (oldSize < 0)
         {
@@ -356,7 +358,7 @@ final class Rollback
         }
         catch (final KernelException ex)
         {
-            LOG.error("shrinking {} back to {} failed: {}", file, oldSize, ex.getMessage());
+            mm.poison(op, "truncating " + file + " back to " + oldSize + " bytes", ex);
         }
     }
 }

@@ -29,8 +29,10 @@ import java.util.function.Function;
  * regions, attach views, publish the new map, detach the regions it replaced, uncount their files (in that order:
  * a file's count never touches zero in between, and no reader can pin a region after it is detached). If a system
  * call fails, the calls made so far are undone ({@code Rollback}) and {@link MappingException} is thrown: the map,
- * the kernel's mappings and the files are as before. (The one gap: if an undo itself fails, which needs the kernel
- * to refuse an operation it just allowed, the failure is logged and the original error thrown.)
+ * the kernel's mappings and the files are as before. If an undo itself fails (the kernel refusing an operation it
+ * just allowed), the space is poisoned: the original error is thrown with a {@link SpacePoisonedException}
+ * attached, and every later write (this section's operations included) is refused with one; reads still work and
+ * {@link AddressSpace#close()} still releases everything.
  *
  * <p>A section belongs to the thread that opened it: other threads' calls throw {@link WrongThreadException}. On
  * that thread, the space's one-shot methods join the open section.
@@ -125,7 +127,7 @@ public final class WriteSection implements AutoCloseable
         {
             throw new IllegalStateException(op + ": the write section is closed");
         }
-        mm.checkOpen(op);
+        mm.checkWritable(op);
     }
 
     /**
@@ -179,12 +181,12 @@ public final class WriteSection implements AutoCloseable
         final long oldSize = rollback.growFileFor(op, file, fileEnd, options.growFile());
         try
         {
-            rollback.mapFile(addr, length, protection, sharing, file, offset, Advice.NORMAL, false);
+            rollback.mapFile(op, addr, length, protection, sharing, file, offset, Advice.NORMAL, false);
         }
         catch (final KernelException ex)
         {
-            rollback.undoGrowth(file, oldSize);
-            throw new MappingException(op, ex);
+            rollback.undoGrowth(op, file, oldSize);
+            throw mm.failed(op, ex);
         }
         commit(c);
         return addr;
@@ -216,11 +218,11 @@ public final class WriteSection implements AutoCloseable
         lockReplaced(op, c); // every region the range touches: their memory changes
         try
         {
-            rollback.tombstone(m, start, stop);
+            rollback.tombstone(op, m, start, stop);
         }
         catch (final KernelException ex)
         {
-            throw new MappingException(op, ex);
+            throw mm.failed(op, ex);
         }
         commit(c);
     }
@@ -335,11 +337,11 @@ public final class WriteSection implements AutoCloseable
             lockReplaced(op, c); // r: its tail becomes a tombstone
             try
             {
-                rollback.tombstone(m, r.start() + newLength, r.end());
+                rollback.tombstone(op, m, r.start() + newLength, r.end());
             }
             catch (final KernelException ex)
             {
-                throw new MappingException(op, ex);
+                throw mm.failed(op, ex);
             }
             commit(c);
             return regionStart;
@@ -365,18 +367,18 @@ public final class WriteSection implements AutoCloseable
         {
             if (inPlace)
             {
-                rollback.mapFile(r.end(), newLength - r.length(), r.protection(), r.sharing(), r.file(),
+                rollback.mapFile(op, r.end(), newLength - r.length(), r.protection(), r.sharing(), r.file(),
                     r.fileOffsetOf(r.end()), r.advice(), r.locked());
             }
             else
             {
-                rollback.move(r, dest, newLength);
+                rollback.move(op, r, dest, newLength);
             }
         }
         catch (final KernelException ex)
         {
-            rollback.undoGrowth(r.file(), oldSize);
-            throw new MappingException(op, ex);
+            rollback.undoGrowth(op, r.file(), oldSize);
+            throw mm.failed(op, ex);
         }
         commit(c);
         return dest;
@@ -463,7 +465,7 @@ public final class WriteSection implements AutoCloseable
             }
             catch (final KernelException ex)
             {
-                throw new MappingException(op, ex);
+                throw mm.failed(op, ex);
             }
             return;
         }
@@ -549,7 +551,7 @@ public final class WriteSection implements AutoCloseable
         }
         catch (final KernelException ex)
         {
-            throw new MappingException(op, ex);
+            throw mm.failed(op, ex);
         }
         commit(c);
     }

@@ -42,13 +42,13 @@ final class WriterGate
 
     WriteSection begin()
     {
-        mm.checkOpen("beginWrite");
+        mm.checkWritable("beginWrite");
         return opened("beginWrite", lock.beginWrite(), 0);
     }
 
     WriteSection begin(final long timeout, final TimeUnit unit) throws InterruptedException
     {
-        mm.checkOpen("beginWrite");
+        mm.checkWritable("beginWrite");
         final long s = lock.tryBeginWrite(timeout, unit);
         if (s == 0)
         {
@@ -60,11 +60,7 @@ final class WriterGate
 
     private WriteSection opened(final String op, final long s, final long timeoutNs)
     {
-        if (mm.isClosed())
-        {
-            lock.endWrite();
-            throw new SpaceClosedException(op);
-        }
+        refuseIfNotWritable(op);
         section = new WriteSection(mm, rollback, s, timeoutNs, this::ended);
         return section;
     }
@@ -78,22 +74,23 @@ final class WriterGate
         }
     }
 
-    <T> T oneShot(final SectionCall<T> call) throws MappingException
+    <T> T oneShot(final String op, final SectionCall<T> call) throws MappingException
     {
         final WriteSection open = lock.isWriteLockedByCurrentThread() ? section : null;
         if (open != null)
         {
             return call.run(open); // joins: released with the rest of that section when it closes
         }
+        mm.checkWritable(op); // a closed or poisoned space refuses naming the operation, not beginWrite
         try (WriteSection w = begin())
         {
             return call.run(w);
         }
     }
 
-    void run(final SectionRun call) throws MappingException
+    void run(final String op, final SectionRun call) throws MappingException
     {
-        oneShot(w -> {
+        oneShot(op, w -> {
             call.run(w);
             return null;
         });
@@ -104,7 +101,7 @@ final class WriterGate
     {
         try
         {
-            run(call);
+            run(op, call);
         }
         catch (final MappingException ex)
         {
@@ -125,12 +122,22 @@ final class WriterGate
             return false;
         }
         lock.beginWrite();
-        if (mm.isClosed())
+        refuseIfNotWritable(op);
+        return true;
+    }
+
+    /** With the write lock just taken: closed or poisoned meanwhile, release it and refuse. */
+    private void refuseIfNotWritable(final String op)
+    {
+        try
+        {
+            mm.checkWritable(op);
+        }
+        catch (final IllegalStateException ex)
         {
             lock.endWrite();
-            throw new SpaceClosedException(op);
+            throw ex;
         }
-        return true;
     }
 
     void exit(final boolean entered)

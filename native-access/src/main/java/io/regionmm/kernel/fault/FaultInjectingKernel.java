@@ -22,6 +22,9 @@ import java.util.function.Predicate;
  * call from 1 (or from the last {@link #resetCounters()}); {@link #failNth} refers to those counts. Random rules
  * draw from one generator seeded at construction, so a single-threaded run replays exactly from its seed.
  *
+ * <p>{@link #startRecording()} / {@link #stopRecording()} keep every call made in between, in order (injected
+ * failures included), so a test can first observe the calls an operation makes and then fail each in turn.
+ *
  * <p>Thread-safe: rules may be added while other threads make calls.
  */
 public final class FaultInjectingKernel implements Kernel
@@ -32,6 +35,8 @@ public final class FaultInjectingKernel implements Kernel
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final AtomicLongArray calls = new AtomicLongArray(Syscall.values().length);
     private final AtomicLongArray injected = new AtomicLongArray(Syscall.values().length);
+    private final List<Call> recorded = new CopyOnWriteArrayList<>();
+    private volatile boolean recording;
 
     /**
      * A call as the rules see it.
@@ -148,6 +153,26 @@ public final class FaultInjectingKernel implements Kernel
     }
 
     /**
+     * Starts keeping every call (a new, empty record).
+     */
+    public void startRecording()
+    {
+        recorded.clear();
+        recording = true;
+    }
+
+    /**
+     * Stops keeping calls.
+     *
+     * @return the calls made since {@link #startRecording()}, in order, injected failures included.
+     */
+    public List<Call> stopRecording()
+    {
+        recording = false;
+        return List.copyOf(recorded);
+    }
+
+    /**
      * Sets every counter back to zero.
      */
     public void resetCounters()
@@ -185,11 +210,15 @@ public final class FaultInjectingKernel implements Kernel
     private void enter(final Syscall syscall, final String path, final long... args) throws KernelException
     {
         final long ordinal = calls.incrementAndGet(syscall.ordinal());
-        if (rules.isEmpty())
+        if (rules.isEmpty() && !recording)
         {
             return;
         }
         final Call call = new Call(syscall, ordinal, path, args);
+        if (recording)
+        {
+            recorded.add(call);
+        }
         for (final Rule rule : rules)
         {
             if (rule.syscall() != syscall || !rule.when().test(call))

@@ -42,6 +42,23 @@ class FaultInjectingKernelTest
     }
 
     @Test
+    void recordingKeepsEveryCallInOrderInjectedFailuresIncluded() throws Exception
+    {
+        final FaultInjectingKernel k = new FaultInjectingKernel(REAL, 1).failNth(Syscall.MUNMAP, 1, Errno.EINVAL);
+        final long before = k.mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); // not kept
+        k.startRecording();
+        final long a = k.mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        assertThrows(KernelException.class, () -> k.munmap(a, PAGE));
+        k.munmap(a, PAGE);
+        final List<FaultInjectingKernel.Call> calls = k.stopRecording();
+        REAL.munmap(before, PAGE);
+        assertEquals(List.of(Syscall.MMAP, Syscall.MUNMAP, Syscall.MUNMAP),
+            calls.stream().map(FaultInjectingKernel.Call::syscall).toList());
+        assertEquals(List.of(2L, 1L, 2L), calls.stream().map(FaultInjectingKernel.Call::ordinal).toList());
+        assertEquals(a, calls.get(1).arg(0));
+    }
+
+    @Test
     void theNthCallFailsAndTheKernelIsNotReached() throws Exception
     {
         final FaultInjectingKernel k = new FaultInjectingKernel(REAL, 1).failNth(Syscall.MMAP, 2, Errno.ENOMEM);
