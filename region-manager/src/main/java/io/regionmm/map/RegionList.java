@@ -364,6 +364,21 @@ final class RegionList
         }
     }
 
+    /**
+     * For tests: the gap index's leaves (2 per chunk, then the window's end gap), to check against the chunks.
+     *
+     * @return the leaves, in order.
+     */
+    long[] gapLeaves()
+    {
+        final long[] leaves = new long[gaps.count()];
+        for (int i = 0; i < leaves.length; i++)
+        {
+            leaves[i] = gaps.get(i);
+        }
+        return leaves;
+    }
+
     /** For tests: the chunks, in order (the arrays themselves, to tell shared from copied). */
     List<Region[]> chunkArrays()
     {

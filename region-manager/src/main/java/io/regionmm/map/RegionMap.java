@@ -315,6 +315,16 @@ public final class RegionMap
     }
 
     /**
+     * The sorted list, package-private for the structure tests: they check its gap summaries against its chunks.
+     *
+     * @return this version's list.
+     */
+    RegionList regionList()
+    {
+        return regions;
+    }
+
+    /**
      * The index's top node (see {@link PageIndex#top()}), package-private for the structure tests: they walk the
      * nodes of two versions to count what a change copied, which no public view of the map can show.
      *

@@ -158,6 +158,7 @@ class GapIndexTest
             prevEnd = i < model.size() ? model.get(i).end() : END;
         }
         assertEquals(largest, map.largestGap(), where + ": largest gap");
+        assertSummariesMatchChunks(map, where);
         final List<Long> wants = new ArrayList<>(List.of(0L, PAGE, 2 * PAGE, largest, largest + PAGE, gap[0],
             gap[model.size()], (WINDOW_PAGES - 1) * PAGE, WINDOW_PAGES * PAGE));
         for (int q = 0; q < 6; q++)
@@ -184,6 +185,28 @@ class GapIndexTest
         }
     }
 
+    /** White box: every leaf of the gap index is what the chunks say (the gap before each, the largest inside). */
+    private static void assertSummariesMatchChunks(final RegionMap map, final String where)
+    {
+        final List<Region[]> chunks = map.regionList().chunkArrays();
+        final long[] leaves = map.regionList().gapLeaves();
+        assertEquals(2 * chunks.size() + 1, leaves.length, where + ": leaves");
+        long prevEnd = map.windowStart();
+        for (int c = 0; c < chunks.size(); c++)
+        {
+            final Region[] chunk = chunks.get(c);
+            long inner = Long.MIN_VALUE;
+            for (int i = 1; i < chunk.length; i++)
+            {
+                inner = Math.max(inner, chunk[i].start() - chunk[i - 1].end());
+            }
+            assertEquals(chunk[0].start() - prevEnd, leaves[2 * c], where + ": gap before chunk " + c);
+            assertEquals(inner, leaves[2 * c + 1], where + ": gap inside chunk " + c);
+            prevEnd = chunk[chunk.length - 1].end();
+        }
+        assertEquals(map.windowEnd() - prevEnd, leaves[leaves.length - 1], where + ": end gap");
+    }
+
     @Test
     void chunkBoundaryGapsAndWindowEnds()
     {
@@ -203,10 +226,12 @@ class GapIndexTest
         final int chunks = (n + RegionList.CHUNK - 1) / RegionList.CHUNK; // of.. cuts n into even chunks
         for (int c = chunks - 1; c >= 1; c--)
         {
-            // Remove the first region of chunk c: the gap before the chunk grows to 3 pages.
-            final int at = n * c / chunks;
+            // Remove the first region of chunk c, or the last of chunk c - 1 (chunk c unchanged, but the gap before
+            // it grows): a hole of 3 pages at the boundary.
+            final int at = n * c / chunks - (c % 2);
             map = map.replace(at, at + 1, List.of(), List.of(model.get(at)), List.of());
             model.remove(at);
+            assertSummariesMatchChunks(map, "hole at " + at);
             assertEquals(3 * PAGE, map.largestGap());
             assertEquals(model.get(at - 1).end(), map.lowestGap(3 * PAGE), "hole at " + at);
         }
@@ -217,6 +242,7 @@ class GapIndexTest
         // The last two go: an end gap of 4 pages.
         final int last = model.size() - 2;
         map = map.replace(last, last + 2, List.of(), List.of(model.get(last), model.get(last + 1)), List.of());
+        assertSummariesMatchChunks(map, "end");
         assertEquals(4 * PAGE, map.largestGap());
         assertEquals(BASE, map.lowestGap(2 * PAGE));
         assertEquals(model.get(last - 1).end(), map.lowestGap(4 * PAGE));
