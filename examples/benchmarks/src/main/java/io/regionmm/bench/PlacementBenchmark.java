@@ -2,9 +2,13 @@ package io.regionmm.bench;
 
 import io.regionmm.kernel.Kernel;
 import io.regionmm.kernel.Mman;
+import io.regionmm.map.MapEdit;
+import io.regionmm.map.RegionMap;
+import io.regionmm.region.Advice;
 import io.regionmm.region.FileAccess;
 import io.regionmm.region.FileHandle;
 import io.regionmm.region.Protection;
+import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.MapOptions;
@@ -39,7 +43,10 @@ import java.util.concurrent.TimeUnit;
  *       moves to the lowest gap that fits), then unmap it there and map it back at its place (fixed address);</li>
  *   <li>{@code splitThenMerge} and {@code protectThereAndBack}: writes that search no gap, for what the map update
  *       costs alone;</li>
- *   <li>{@code bareMmapThenMunmap}: the raw system calls of the first, a baseline of the same run.</li>
+ *   <li>{@code bareMmapThenMunmap}: the raw system calls of the first, a baseline of the same run;</li>
+ *   <li>{@code mapOnly...}: the map structure's part of the first two alone (gap search in a version no search has
+ *       seen, then two {@link MapEdit} builds), without system calls, locks or readers: what issue 13 is about,
+ *       measured apart from the kernel's costs and their noise.</li>
  * </ul>
  *
  * <p>{@code mvn -q -B process-classes -Pbench -Dbench.args="PlacementBenchmark -f 1 -wi 2 -i 3 -w 1s -r 1s"}
@@ -64,6 +71,8 @@ public class PlacementBenchmark
     private long middleStart;
     private Protection middleProtection;
     private Protection lastOther;
+    private RegionMap map; // the mapOnly benchmarks' current version (a fresh one after each invocation)
+    private long seq = 1;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception
@@ -94,6 +103,7 @@ public class PlacementBenchmark
         middleProtection = protection(middle);
         lastOther = protection(regions); // not the last region's: the mapped page does not merge with it
         fd = Kernel.system().open(path.toString(), io.regionmm.kernel.Fcntl.O_RDWR, 0);
+        map = RegionMap.of(base, space.windowEnd(), space.regions().toArray(new Region[0]));
     }
 
     private static Protection protection(final int i)
@@ -109,9 +119,10 @@ public class PlacementBenchmark
     @TearDown(Level.Trial)
     public void tearDown() throws Exception
     {
-        if (space.regions().size() != regions)
+        if (space.regions().size() != regions || map.size() != regions)
         {
-            throw new IllegalStateException("layout not restored: " + space.regions().size() + " regions");
+            throw new IllegalStateException("layout not restored: " + space.regions().size() + " regions, map of " +
+                map.size());
         }
         space.close();
         Kernel.system().close(fd);
@@ -157,6 +168,36 @@ public class PlacementBenchmark
         // The other protection merges the region with both neighbours (contiguous file offsets); back splits it.
         space.protect(middleStart, 2 * PAGE, other(middleProtection));
         space.protect(middleStart, 2 * PAGE, middleProtection);
+    }
+
+    /** The map's part of {@link #mapAnywhereThenUnmap}: search, insert (a version), cut (the next version). */
+    @Benchmark
+    public long mapOnlyInsertAnywhereThenCut()
+    {
+        final long at = map.lowestGap(PAGE);
+        final MapEdit in = new MapEdit(map, ++seq);
+        in.insert(new Region(seq, at, at + PAGE, file, 0, lastOther, Sharing.SHARED, Advice.NORMAL, false));
+        in.freeze();
+        final MapEdit out = new MapEdit(in.build(), ++seq);
+        out.cut(at, at + PAGE);
+        out.freeze();
+        map = out.build();
+        return at;
+    }
+
+    /** The map's part of {@link #remapGrowMovesThenBack}: search, move there grown (a version), move back. */
+    @Benchmark
+    public long mapOnlyMoveGrownThenBack()
+    {
+        final long at = map.lowestGap(3 * PAGE);
+        final MapEdit there = new MapEdit(map, ++seq);
+        there.move(there.firstEndingAfter(middleStart), at, 3 * PAGE);
+        there.freeze();
+        final MapEdit back = new MapEdit(there.build(), ++seq);
+        back.move(back.firstEndingAfter(at), middleStart, 2 * PAGE);
+        back.freeze();
+        map = back.build();
+        return at;
     }
 
     @Benchmark
