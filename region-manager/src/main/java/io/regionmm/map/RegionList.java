@@ -20,28 +20,56 @@ import java.util.RandomAccess;
  * small): a replace that would leave a smaller chunk takes a neighbour in. So the chunk lists stay at about
  * {@code n / CHUNK * 1.5} entries whatever the history. Writers and slow readers use this list; lock-free readers
  * go through the {@link PageIndex} and never touch it.
+ *
+ * <p>Free ranges: a list knows its window, and keeps a persistent {@link GapIndex} of per-chunk summaries: leaf
+ * {@code 2c} is the gap before chunk c's first region (from the previous chunk's last region, or the window's start),
+ * leaf {@code 2c + 1} the largest gap between chunk c's regions, and the last leaf the gap up to the window's end. A
+ * replace sets the leaves of the chunks it makes plus the gap after them (the next chunk's first gap, or the window's
+ * end gap): a path copy, so the first {@link #lowestGap} of a new version costs O(log n + CHUNK), not O(n).
  */
 final class RegionList
 {
     static final int CHUNK = 128;
-    static final RegionList EMPTY = new RegionList(new Region[0][], new int[0]);
+    // The gap leaf of a chunk with a single region: no gap between its regions.
+    private static final long NO_GAP = Long.MIN_VALUE;
 
+    private final long windowStart;
+    private final long windowEnd;
     private final Region[][] chunks; // none empty
     private final int[] ends; // ends[c]: how many regions chunks 0..c hold together
+    private final GapIndex gaps; // 2 * chunks.length + 1 leaves: see the class comment
 
-    private RegionList(final Region[][] chunks, final int[] ends)
+    private RegionList(final long windowStart, final long windowEnd, final Region[][] chunks, final int[] ends,
+        final GapIndex gaps)
     {
+        this.windowStart = windowStart;
+        this.windowEnd = windowEnd;
         this.chunks = chunks;
         this.ends = ends;
+        this.gaps = gaps;
     }
 
     /**
-     * @param sorted regions in address order (not copied into the result: chunks are fresh arrays).
+     * @param windowStart the window's first address: the gaps searched lie in the window.
+     * @param windowEnd   the window's end.
+     * @return a list without regions, whose one gap is the whole window.
+     */
+    static RegionList empty(final long windowStart, final long windowEnd)
+    {
+        return new RegionList(windowStart, windowEnd, new Region[0][], new int[0],
+            GapIndex.of(windowEnd - windowStart));
+    }
+
+    /**
+     * @param windowStart the window's first address.
+     * @param windowEnd   the window's end.
+     * @param sorted      regions in address order, in the window (not copied into the result: chunks are fresh
+     *                    arrays).
      * @return the list.
      */
-    static RegionList of(final Region[] sorted)
+    static RegionList of(final long windowStart, final long windowEnd, final Region[] sorted)
     {
-        return EMPTY.replace(0, 0, sorted);
+        return empty(windowStart, windowEnd).replace(0, 0, sorted);
     }
 
     int size()
@@ -192,7 +220,70 @@ final class RegionList
             nextChunks[c - cB - 1 + cA + pieces] = chunks[c];
             nextEnds[c - cB - 1 + cA + pieces] = ends[c] + delta;
         }
-        return new RegionList(nextChunks, nextEnds);
+        // Gap leaves: the new chunks' two each, then the gap after them (the next chunk's first, or the end gap).
+        final long[] leaves = new long[2 * pieces + 1];
+        long prevEnd = cA == 0 ? windowStart : last(chunks[cA - 1]).end();
+        for (int p = 0; p < pieces; p++)
+        {
+            final Region[] piece = nextChunks[cA + p];
+            leaves[2 * p] = piece[0].start() - prevEnd;
+            leaves[2 * p + 1] = innerGap(piece);
+            prevEnd = last(piece).end();
+        }
+        leaves[2 * pieces] = (cB + 1 < chunks.length ? chunks[cB + 1][0].start() : windowEnd) - prevEnd;
+        return new RegionList(windowStart, windowEnd, nextChunks, nextEnds,
+            gaps.replace(2 * cA, 2 * (cB - cA + 1) + 1, leaves));
+    }
+
+    private static Region last(final Region[] chunk)
+    {
+        return chunk[chunk.length - 1];
+    }
+
+    /** @return the largest gap between the chunk's regions, NO_GAP for one region. */
+    private static long innerGap(final Region[] chunk)
+    {
+        long max = NO_GAP;
+        for (int i = 1; i < chunk.length; i++)
+        {
+            max = Math.max(max, chunk[i].start() - chunk[i - 1].end());
+        }
+        return max;
+    }
+
+    /** @return the largest free range of the window, in bytes: O(1). */
+    long largestGap()
+    {
+        return gaps.max();
+    }
+
+    /**
+     * @param length bytes wanted.
+     * @return the start of the lowest free range of the window of at least {@code length} bytes, or -1: O(log n) in
+     *         the gap index, then a scan of one chunk.
+     */
+    long lowestGap(final long length)
+    {
+        final int leaf = gaps.lowest(length);
+        if (leaf < 0)
+        {
+            return -1;
+        }
+        final int c = leaf >>> 1;
+        if ((leaf & 1) == 0)
+        {
+            // The gap before chunk c (c == chunks.length: the window's end gap).
+            return c == 0 ? windowStart : last(chunks[c - 1]).end();
+        }
+        final Region[] chunk = chunks[c];
+        for (int i = 1; i < chunk.length; i++)
+        {
+            if (chunk[i].start() - chunk[i - 1].end() >= length)
+            {
+                return chunk[i - 1].end();
+            }
+        }
+        throw new IllegalStateException("gap index: chunk " + c + " has no gap of " + length);
     }
 
     /** Copies regions [from, to) into dst at {@code at}; returns the index after the last copied. */
@@ -271,6 +362,21 @@ final class RegionList
                 }
             };
         }
+    }
+
+    /**
+     * For tests: the gap index's leaves (2 per chunk, then the window's end gap), to check against the chunks.
+     *
+     * @return the leaves, in order.
+     */
+    long[] gapLeaves()
+    {
+        final long[] leaves = new long[gaps.count()];
+        for (int i = 0; i < leaves.length; i++)
+        {
+            leaves[i] = gaps.get(i);
+        }
+        return leaves;
     }
 
     /** For tests: the chunks, in order (the arrays themselves, to tell shared from copied). */

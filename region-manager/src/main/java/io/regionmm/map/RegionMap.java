@@ -14,11 +14,12 @@ import java.util.List;
  * tree shaped like a page table: O(levels) indexed loads, no comparisons, and a version shares every node the
  * change did not touch with the version before, so a reader's cache survives a writer's change (a flat array
  * rebuilt per change would make every reader start cold after every write). Writers, slow readers and listings use the
- * regions in address order, a {@link RegionList} of chunks: index-based access, binary search, and a max-gap tree
- * for free-range search in O(log n), built on first use.
+ * regions in address order, a {@link RegionList} of chunks: index-based access, binary search, and a persistent
+ * max-gap index of per-chunk summaries ({@link GapIndex}) for free-range search in O(log n) in every version.
  *
- * <p>A change ({@link #replace}) copies the chunks it touches plus the chunk lists (8 bytes per chunk of 64-128), and
- * O(levels) index nodes per changed region end, not the whole sorted array.
+ * <p>A change ({@link #replace}) copies the chunks it touches plus the chunk lists (8 bytes per chunk of 64-128),
+ * the gap index's paths to the leaves of those chunks, and O(levels) index nodes per changed region end, not the
+ * whole sorted array.
  */
 public final class RegionMap
 {
@@ -31,10 +32,6 @@ public final class RegionMap
     private final int topShift;
     private final long topStart;
     private final long topSpan;
-    // Complete binary tree of the largest gap below each node; leaves are the n + 1 gaps in address order.
-    // Built on first use: only writers search for gaps, and a section publishes many versions it never searches.
-    private volatile long[] gapTree;
-    private int leafBase;
 
     private RegionMap(final long windowStart, final long windowEnd, final RegionList regions, final PageIndex index)
     {
@@ -60,7 +57,8 @@ public final class RegionMap
             throw new IllegalArgumentException("window [" + Long.toHexString(windowStart) + ", " +
                 Long.toHexString(windowEnd) + ") is not a 4 KiB-aligned range");
         }
-        return new RegionMap(windowStart, windowEnd, RegionList.EMPTY, PageIndex.empty(windowStart, windowEnd));
+        return new RegionMap(windowStart, windowEnd, RegionList.empty(windowStart, windowEnd),
+            PageIndex.empty(windowStart, windowEnd));
     }
 
     /**
@@ -79,8 +77,8 @@ public final class RegionMap
         {
             empty.checkPlace(all, i);
         }
-        return new RegionMap(windowStart, windowEnd, RegionList.of(regions), empty.index.with(List.of(), all,
-            firstStart(all), lastEnd(all)));
+        return new RegionMap(windowStart, windowEnd, RegionList.of(windowStart, windowEnd, regions),
+            empty.index.with(List.of(), all, firstStart(all), lastEnd(all)));
     }
 
     /**
@@ -95,7 +93,7 @@ public final class RegionMap
      */
     public RegionMap next(final Region[] regions, final List<Region> removed, final List<Region> added)
     {
-        return next(RegionList.of(regions), removed, added);
+        return next(RegionList.of(windowStart, windowEnd, regions), removed, added);
     }
 
     /**
@@ -296,68 +294,34 @@ public final class RegionMap
         return i == regions.size() || regions.get(i).start() >= end;
     }
 
-    private long[] gapTree()
-    {
-        long[] tree = gapTree;
-        if (tree == null)
-        {
-            final int gaps = regions.size() + 1;
-            int base = 1;
-            while (base < gaps)
-            {
-                base <<= 1;
-            }
-            tree = new long[2 * base];
-            int g = 0;
-            long prevEnd = windowStart;
-            for (final Region r : regions.asList())
-            {
-                tree[base + g++] = r.start() - prevEnd; // gap g: before region g
-                prevEnd = r.end();
-            }
-            tree[base + g] = windowEnd - prevEnd;
-            for (int node = base - 1; node >= 1; node--)
-            {
-                tree[node] = Math.max(tree[2 * node], tree[2 * node + 1]);
-            }
-            leafBase = base;
-            gapTree = tree; // volatile store after leafBase: a thread that sees the tree sees its leafBase
-        }
-        return tree;
-    }
-
     /**
-     * The lowest free range of at least {@code length} bytes, in O(log n) (after an O(n) build on first use).
+     * The lowest free range of at least {@code length} bytes: O(log n) in every version (the gap index is kept
+     * across versions), then a scan of one chunk of regions.
      *
      * @param length bytes wanted.
      * @return its start, or -1 when no gap is large enough.
      */
     public long lowestGap(final long length)
     {
-        final long[] gapTree = gapTree();
-        if (gapTree[1] < length)
-        {
-            return -1;
-        }
-        int node = 1;
-        while (node < leafBase)
-        {
-            node = gapTree[2 * node] >= length ? 2 * node : 2 * node + 1;
-        }
-        return gapStart(node - leafBase);
+        return regions.lowestGap(length);
     }
 
     /**
-     * @return the largest free range, in bytes.
+     * @return the largest free range, in bytes: O(1).
      */
     public long largestGap()
     {
-        return gapTree()[1];
+        return regions.largestGap();
     }
 
-    private long gapStart(final int g)
+    /**
+     * The sorted list, package-private for the structure tests: they check its gap summaries against its chunks.
+     *
+     * @return this version's list.
+     */
+    RegionList regionList()
     {
-        return g == 0 ? windowStart : regions.get(g - 1).end();
+        return regions;
     }
 
     /**

@@ -43,7 +43,7 @@ class RegionListTest
         final SplittableRandom random = new SplittableRandom(seed);
         // Model: region numbers in order; new regions take fresh numbers between their neighbours' (spaced by 2^20).
         final List<Long> model = new ArrayList<>();
-        RegionList list = RegionList.EMPTY;
+        RegionList list = RegionList.empty(0, 1L << 50);
         final Map<Long, Region> regions = new java.util.HashMap<>();
         for (int step = 0; step < 3_000; step++)
         {
@@ -110,7 +110,7 @@ class RegionListTest
         {
             rs[i] = region(2L * i);
         }
-        final RegionList list = RegionList.of(rs);
+        final RegionList list = RegionList.of(0, 1L << 50, rs);
         final int chunks = list.chunkArrays().size();
         // Unmap one region in the middle, then map one in its place.
         final RegionList less = list.replace(10_000, 10_001, List.of());

@@ -12,8 +12,9 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 
 /**
- * Heap bytes per region of a region map version (regions with their views, arrays, directory; the gap tree is built
- * only when a writer searches, and is not counted), measured as the growth of the used heap after full collections:
+ * Heap bytes per region of a region map version (regions with their views, arrays, directory, and the gap index
+ * of per-chunk summaries, which every version carries), measured as the growth of the used heap after full
+ * collections:
  * {@code mvn -q -B process-classes -Pbench -Dbench.main=io.regionmm.bench.HeapPerRegion -Dbench.args=}.
  */
 public final class HeapPerRegion
