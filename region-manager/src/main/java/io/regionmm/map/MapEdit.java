@@ -29,6 +29,9 @@ public final class MapEdit
     private final List<Region> added = new ArrayList<>();
     private final List<Region> removed = new ArrayList<>();
     private boolean frozen;
+    // A region removed far from the working stretch (a remap that moves it): kept apart, so a move copies two
+    // small stretches instead of every region between its old and new place. -1: none.
+    private int farRemoved = -1;
 
     /**
      * @param base       the version this edit starts from.
@@ -96,6 +99,10 @@ public final class MapEdit
         if (frozen)
         {
             throw new IllegalStateException("splice after freeze: the regions it replaces would not be locked");
+        }
+        if (farRemoved >= 0)
+        {
+            throw new IllegalStateException("splice after a far move: the working list still holds the moved region");
         }
         include(from, to);
         final List<Region> replaced = middle.subList(from - lo, to - lo);
@@ -232,9 +239,20 @@ public final class MapEdit
     public void move(final int i, final long dest, final long newLength)
     {
         final Region r = get(i);
-        splice(i, i + 1, List.of());
-        insert(new Region(sectionSeq, dest, dest + newLength, r.file(), r.fileOffset(), r.protection(), r.sharing(),
-            r.advice(), r.locked()));
+        final Region moved = new Region(sectionSeq, dest, dest + newLength, r.file(), r.fileOffset(), r.protection(),
+            r.sharing(), r.advice(), r.locked());
+        final int j = firstEndingAfter(dest);
+        if (lo != hi || !middle.isEmpty() || Math.abs(j - i) <= 2)
+        {
+            splice(i, i + 1, List.of()); // near (or the edit has begun): one stretch
+            insert(moved);
+            return;
+        }
+        // Far: the new place and its merges are the working stretch; the old place is removed apart, at build.
+        // Neither neighbour of the new place is r (|j - i| > 2), so r cannot take part in a merge there.
+        insert(moved);
+        removed.add(r);
+        farRemoved = i;
     }
 
     /**
@@ -334,7 +352,16 @@ public final class MapEdit
         {
             throw new IllegalStateException("build before freeze: a replaced region could still be pinned");
         }
-        return base.replace(lo, hi, middle, removed, added);
+        if (farRemoved < 0)
+        {
+            return base.replace(lo, hi, middle, removed, added);
+        }
+        final Region far = base.get(farRemoved);
+        final List<Region> others = new ArrayList<>(removed);
+        others.remove(far);
+        final RegionMap without = base.replace(farRemoved, farRemoved + 1, List.of(), List.of(far), List.of());
+        final int shift = farRemoved < lo ? 1 : 0;
+        return without.replace(lo - shift, hi - shift, middle, others, added);
     }
 
     /**
@@ -344,14 +371,16 @@ public final class MapEdit
      */
     public long vmaDelta()
     {
-        return stretchVmas(middle) - stretchVmas(base.regions().subList(lo, hi));
+        final long far = farRemoved < 0 ? 0 : stretchVmas(farRemoved, farRemoved + 1, List.of()) -
+            stretchVmas(farRemoved, farRemoved + 1, base.regions().subList(farRemoved, farRemoved + 1));
+        return far + stretchVmas(lo, hi, middle) - stretchVmas(lo, hi, base.regions().subList(lo, hi));
     }
 
-    /** Mappings of the stretch [lo, hi) holding {@code stretch}, and of the gaps around and inside it. */
-    private long stretchVmas(final List<Region> stretch)
+    /** Mappings of the base's stretch [from, to) holding {@code stretch}, and of the gaps around and inside it. */
+    private long stretchVmas(final int from, final int to, final List<Region> stretch)
     {
-        long at = lo > 0 ? base.get(lo - 1).end() : base.windowStart();
-        final long stop = hi < base.size() ? base.get(hi).start() : base.windowEnd();
+        long at = from > 0 ? base.get(from - 1).end() : base.windowStart();
+        final long stop = to < base.size() ? base.get(to).start() : base.windowEnd();
         long count = stretch.size();
         for (final Region r : stretch)
         {

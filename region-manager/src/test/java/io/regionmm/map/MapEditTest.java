@@ -854,6 +854,33 @@ class MapEditTest
         assertEquals(1, first.vmaDelta(), "the first region at the window's start: itself, the tombstone shrinks");
     }
 
+    @Test
+    void aFarMoveEditsTwoStretchesAndBuildsTheSameMapAsOne()
+    {
+        // Ten regions two pages apart; the second moves past the last, more than two regions away: the edit keeps
+        // its old place apart instead of copying everything between.
+        final List<Region> before = new ArrayList<>();
+        for (int k = 0; k < 10; k++)
+        {
+            before.add(base(2 + 4L * k, 4 + 4L * k));
+        }
+        final Region r = before.get(1);
+        final MapEdit edit = new MapEdit(mapOf(before), SEQ);
+        edit.move(1, BASE + 50 * PAGE, 3 * PAGE);
+        assertThrows(IllegalStateException.class, () -> edit.splice(0, 0, List.of()), "no splice after a far move");
+        assertSameRegions(List.of(r), edit.freeze(), "the moved region is locked and removed");
+        assertEquals(1, edit.added().size());
+        // Old place: a region and its two gaps become one gap (-2); new place: a gap becomes gap, region, gap (+2).
+        assertEquals(0, edit.vmaDelta());
+        final RegionMap built = edit.build();
+        final List<String> expected = new ArrayList<>(spans(before));
+        expected.remove(1);
+        expected.add("50-53");
+        assertEquals(expected, spans(built.regions()));
+        assertEquals(6 * PAGE, built.find(BASE + 51 * PAGE).fileOffset(), "the moved region keeps its offset");
+        assertEquals(null, built.find(BASE + 6 * PAGE), "its old place is a gap");
+    }
+
     /** The regions' page ranges, "from-to" (Region has identity equality). */
     private static List<String> spans(final List<Region> regions)
     {
