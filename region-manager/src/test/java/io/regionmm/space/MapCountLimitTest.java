@@ -3,14 +3,9 @@ package io.regionmm.space;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,39 +54,14 @@ class MapCountLimitTest
 
     private List<String> runChild(final List<String> properties) throws Exception
     {
-        final String java = ProcessHandle.current().info().command().orElseThrow();
-        final String testClasses = Path.of(MapCountChild.class.getProtectionDomain().getCodeSource().getLocation()
-            .toURI()).toString();
-        final String modulePath = System.getProperty("jdk.module.path", "");
-        final String classPath = String.join(File.pathSeparator, testClasses, modulePath,
-            System.getProperty("java.class.path"));
-        final List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-            "-Xmx64m", "-XX:+UseSerialGC", "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"),
-            "-XX:ReplayDataFile=" + dir.resolve("replay_%p.log")));
-        command.addAll(properties);
-        command.addAll(List.of("-cp", classPath, MapCountChild.class.getName(), dir.toString()));
-        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        final List<String> out = new ArrayList<>();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-            StandardCharsets.UTF_8)))
-        {
-            for (String l = in.readLine(); l != null; l = in.readLine())
-            {
-                out.add(l);
-            }
-            assertTrue(child.waitFor(BOUND_SECONDS, TimeUnit.SECONDS), "the child did not end: " + out);
-        }
-        finally
-        {
-            child.destroyForcibly();
-        }
-        assertEquals(0, child.exitValue(), () -> "the child died: " + String.join("\n", out));
-        return out;
+        final List<String> options = new ArrayList<>(List.of("-Xmx64m", "-XX:+UseSerialGC",
+            "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"), "-XX:ReplayDataFile=" + dir.resolve("replay_%p.log")));
+        options.addAll(properties);
+        return ChildJvm.run(ChildJvm.command(MapCountChild.class, options, dir.toString()), BOUND_SECONDS);
     }
 
     private static String line(final List<String> out, final String prefix)
     {
-        return out.stream().filter(l -> l.startsWith(prefix)).findFirst()
-            .orElseThrow(() -> new AssertionError("no " + prefix + "line in:\n" + String.join("\n", out)));
+        return ChildJvm.line(out, prefix);
     }
 }

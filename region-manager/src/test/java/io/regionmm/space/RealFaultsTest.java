@@ -7,10 +7,6 @@ import io.regionmm.region.Sharing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -131,41 +127,18 @@ class RealFaultsTest
 
     private List<String> runChild(final String limit, final String mode) throws Exception
     {
-        final String java = ProcessHandle.current().info().command().orElseThrow();
-        final String testClasses = Path.of(RealFaultChild.class.getProtectionDomain().getCodeSource().getLocation()
-            .toURI()).toString();
-        final String classPath = String.join(File.pathSeparator, testClasses,
-            System.getProperty("jdk.module.path", ""), System.getProperty("java.class.path"));
-        final String javaCommand = String.join(" ", "exec", quote(java), "--enable-native-access=ALL-UNNAMED",
-            "-Xmx64m", "-XX:+UseSerialGC", "-cp", quote(classPath), RealFaultChild.class.getName(), mode,
-            quote(dir.toString()));
-        final List<String> command = new ArrayList<>();
-        if (mode.equals("memlock"))
+        final List<String> java = ChildJvm.command(RealFaultChild.class, List.of("-Xmx64m", "-XX:+UseSerialGC"),
+            mode, dir.toString());
+        final StringBuilder exec = new StringBuilder("exec");
+        for (final String word : java)
         {
-            command.addAll(List.of("capsh", "--drop=cap_ipc_lock", "--"));
+            exec.append(' ').append(quote(word));
         }
-        else
-        {
-            command.add("bash");
-        }
-        command.addAll(List.of("-c", limit + " && " + javaCommand));
-        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        final List<String> out = new ArrayList<>();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-            StandardCharsets.UTF_8)))
-        {
-            for (String l = in.readLine(); l != null; l = in.readLine())
-            {
-                out.add(l);
-            }
-            assertTrue(child.waitFor(BOUND_SECONDS, TimeUnit.SECONDS), "the child did not end: " + out);
-        }
-        finally
-        {
-            child.destroyForcibly();
-        }
-        assertEquals(0, child.exitValue(), () -> "the child died: " + String.join("\n", out));
-        return out;
+        // The limit applies to the shell and what it execs; for memlock, capsh first drops CAP_IPC_LOCK.
+        final List<String> command = new ArrayList<>(mode.equals("memlock") ?
+            List.of("capsh", "--drop=cap_ipc_lock", "--") : List.of("bash"));
+        command.addAll(List.of("-c", limit + " && " + exec));
+        return ChildJvm.run(command, BOUND_SECONDS);
     }
 
     private static String quote(final String s)
@@ -175,7 +148,6 @@ class RealFaultsTest
 
     private static String line(final List<String> out, final String prefix)
     {
-        return out.stream().filter(l -> l.startsWith(prefix)).findFirst()
-            .orElseThrow(() -> new AssertionError("no " + prefix + "line in:\n" + String.join("\n", out)));
+        return ChildJvm.line(out, prefix);
     }
 }
