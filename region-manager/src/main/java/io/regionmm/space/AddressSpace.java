@@ -545,22 +545,10 @@ public final class AddressSpace implements AutoCloseable
         }
     }
 
-    /** @return the mm lock (for this package's tests). */
-    MmLock mmLock()
+    /** @return the shared state: the mm lock, the newest map, the mapping count (for this package's tests). */
+    Mm mm()
     {
-        return lock;
-    }
-
-    /** @return the window's mapping count against vm.max_map_count (for this package's tests). */
-    MapCount mapCount()
-    {
-        return mm.mapCount;
-    }
-
-    /** @return the newest map version (for this package's tests). */
-    RegionMap snapshot()
-    {
-        return mm.snapshot();
+        return mm;
     }
 
     // ------------------------------------------------------------------ lifecycle

@@ -176,7 +176,7 @@ public final class WriteSection implements AutoCloseable
         rollback.checkGrowth(op, file, fileEnd, options.growFile());
         final MapEdit c = new MapEdit(m, seq);
         c.insert(new Region(seq, addr, addr + length, file, offset, protection, sharing, Advice.NORMAL, false));
-        checkMapCount(op, c);
+        mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
         lockReplaced(op, c); // the neighbours it merges with
         final long oldSize = rollback.growFileFor(op, file, fileEnd, options.growFile());
         try
@@ -214,7 +214,7 @@ public final class WriteSection implements AutoCloseable
         {
             return; // only tombstones there already
         }
-        checkMapCount(op, c);
+        mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
         lockReplaced(op, c); // every region the range touches: their memory changes
         try
         {
@@ -333,7 +333,7 @@ public final class WriteSection implements AutoCloseable
         if (newLength < r.length())
         {
             c.resize(i, r.start() + newLength);
-            checkMapCount(op, c);
+            mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
             lockReplaced(op, c); // r: its tail becomes a tombstone
             try
             {
@@ -360,7 +360,7 @@ public final class WriteSection implements AutoCloseable
         {
             c.move(i, dest, newLength);
         }
-        checkMapCount(op, c);
+        mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
         lockReplaced(op, c); // r (moved: its range becomes a tombstone) and the neighbours it merges with
         final long oldSize = rollback.growFileFor(op, r.file(), newFileEnd, growFile);
         try
@@ -543,7 +543,7 @@ public final class WriteSection implements AutoCloseable
         }
         final MapEdit c = new MapEdit(m, seq);
         c.change(i0, changed, start, stop);
-        checkMapCount(op, c);
+        mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
         lockReplaced(op, c); // every changed region (it is replaced) and the neighbours merged with it
         try
         {
@@ -570,16 +570,6 @@ public final class WriteSection implements AutoCloseable
         {
             writeLock(op, r);
         }
-    }
-
-    /**
-     * Refuses, before anything waits or changes, an edit that would take the process within the reserve of
-     * vm.max_map_count: refused here, not by the kernel half way through an operation, where the JVM's own next
-     * mapping could fail too. (Split and merge make no system call and are not refused; the count follows them.)
-     */
-    private void checkMapCount(final String op, final MapEdit edit) throws MapCountException
-    {
-        mm.mapCount.check(op, edit.vmaDelta());
     }
 
     /** Makes the edit the space's map; the order is protocol (see the class comment). */

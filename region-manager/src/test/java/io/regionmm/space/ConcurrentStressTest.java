@@ -143,7 +143,7 @@ class ConcurrentStressTest
     private static boolean read(final AddressSpace space, final ReadPath path, final SplittableRandom random,
         final LongAdder mismatches)
     {
-        final List<Region> regions = space.snapshot().regions();
+        final List<Region> regions = space.mm().snapshot().regions();
         if (regions.isEmpty())
         {
             Thread.yield();
@@ -161,16 +161,16 @@ class ConcurrentStressTest
                 case LOCKED -> space.readLocked(address, check);
                 case READ_LONG ->
                 {
-                    final RegionMap before = space.snapshot();
+                    final RegionMap before = space.mm().snapshot();
                     final long v = space.readLong(address + 8);
-                    yield space.snapshot() == before ? v ^ expected(before, address + 8) : 0;
+                    yield space.mm().snapshot() == before ? v ^ expected(before, address + 8) : 0;
                 }
                 case BULK ->
                 {
                     final long[] words = new long[2];
-                    final RegionMap before = space.snapshot();
+                    final RegionMap before = space.mm().snapshot();
                     space.read(address - 8, MemorySegment.ofArray(words));
-                    yield space.snapshot() == before ?
+                    yield space.mm().snapshot() == before ?
                         (words[0] ^ expected(before, address - 8)) | (words[1] ^ expected(before, address)) : 0;
                 }
                 case LEASE ->
@@ -236,10 +236,10 @@ class ConcurrentStressTest
             for (int i = 2 + random.nextInt(3); i > 0; i--)
             {
                 changed |= writeOne(space, files, random);
-                if (space.mmLock().sequence() != w.sequence() || !space.mmLock().isWriteLockedByCurrentThread())
+                if (space.mm().lock.sequence() != w.sequence() || !space.mm().lock.isWriteLockedByCurrentThread())
                 {
                     throw new AssertionError("a one-shot call nested in section " + w.sequence() + " left the " +
-                        "sequence at " + space.mmLock().sequence());
+                        "sequence at " + space.mm().lock.sequence());
                 }
             }
         }

@@ -72,7 +72,7 @@ class FaultsAndLimitsTest
             // The library's count is the map's regions and the gaps between them, as the kernel would hold them
             // unmerged: never below the kernel's own count of the window.
             final long kernel = space.checkAgainstKernel().kernel().size();
-            final long ours = space.mapCount().window();
+            final long ours = space.mm().mapCount.window();
             long gaps = 0;
             long at = space.windowStart();
             for (final io.regionmm.region.Region r : space.regions())

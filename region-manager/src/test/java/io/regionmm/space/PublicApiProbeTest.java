@@ -214,7 +214,7 @@ class PublicApiProbeTest
         try (WriteSection w = space.beginWrite())
         {
             final long a = space.map(f1, 0, 2 * PAGE, Protection.READ_WRITE, Sharing.SHARED);
-            assertEquals(w.sequence(), space.mmLock().sequence());
+            assertEquals(w.sequence(), space.mm().lock.sequence());
             assertThrows(IllegalStateException.class, space::beginWrite);
             assertThrows(IllegalStateException.class, () -> space.beginWrite(10, TimeUnit.MILLISECONDS));
             assertThrows(RegionArgumentException.class, () -> space.split(a + 1)); // refused, section still usable
@@ -223,9 +223,9 @@ class PublicApiProbeTest
             space.releaseFile(f2); // joins
             assertThrows(IllegalStateException.class, () -> space.lease(a), "a lease of a region this section made");
             assertThrows(IllegalStateException.class, space::close);
-            assertEquals(w.sequence(), space.mmLock().sequence(), "still in the same section");
+            assertEquals(w.sequence(), space.mm().lock.sequence(), "still in the same section");
         }
-        assertEquals(0, space.mmLock().sequence() & 1);
+        assertEquals(0, space.mm().lock.sequence() & 1);
         assertFalse(space.isFileOpen(f2));
         assertThrows(RegionArgumentException.class, () -> space.map(f2, 0, PAGE, Protection.READ, Sharing.SHARED));
         space.verify();
@@ -259,7 +259,7 @@ class PublicApiProbeTest
             }
         });
         assertInstanceOf(WrongThreadException.class, otherOp.get(5, TimeUnit.SECONDS));
-        assertEquals(1, space.mmLock().sequence() & 1, "section still open after a wrong-thread close");
+        assertEquals(1, space.mm().lock.sequence() & 1, "section still open after a wrong-thread close");
         w.close();
         w.close();
         assertThrows(IllegalStateException.class, () -> w.map(f1, 0, PAGE, Protection.READ, Sharing.SHARED,
@@ -267,7 +267,7 @@ class PublicApiProbeTest
         assertThrows(IllegalStateException.class, w::downgrade);
         // the one-shot after the section closed opens its own
         space.map(f1, 0, PAGE, Protection.READ, Sharing.SHARED);
-        assertEquals(0, space.mmLock().sequence() & 1);
+        assertEquals(0, space.mm().lock.sequence() & 1);
         space.verify();
     }
 
@@ -317,7 +317,7 @@ class PublicApiProbeTest
         assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(40));
         assertTrue(busy.getMessage().contains("beginWrite"), busy::getMessage);
         // still no lock held by this thread
-        assertFalse(space.mmLock().isWriteLockedByCurrentThread());
+        assertFalse(space.mm().lock.isWriteLockedByCurrentThread());
         assertThrows(RegionBusyException.class, () -> space.close(50, TimeUnit.MILLISECONDS));
         assertFalse(space.isClosed());
         release.countDown();
@@ -505,7 +505,7 @@ class PublicApiProbeTest
                 return t;
             }
         });
-        while (!space.mmLock().hasQueuedThreads())
+        while (!space.mm().lock.hasQueuedThreads())
         {
             Thread.onSpinWait();
         }

@@ -151,7 +151,7 @@ class RaceReplayTest
             gate[0].release.countDown();
             // The reader's CAS succeeds (no writer flag), its re-check sees lockSeq == seq: it must back off and fall
             // back to the mm lock, where it queues behind this section.
-            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+            while (!space.mm().lock.hasQueuedThreads() && !read.isDone())
             {
                 Thread.onSpinWait();
             }
@@ -214,7 +214,7 @@ class RaceReplayTest
             assertEquals(stamp(2, 1) ^ 8, words[1]);
             assertEquals(before, space.readCounts(), "speculatively: no retry, no pin, no lock");
             final Future<Long> onA = pool.submit(() -> space.readLong(a + PAGE));
-            while (!space.mmLock().hasQueuedThreads() && !onA.isDone())
+            while (!space.mm().lock.hasQueuedThreads() && !onA.isDone())
             {
                 Thread.onSpinWait(); // the reader of a could not speculate nor pin: it waits for the section
             }
@@ -272,7 +272,7 @@ class RaceReplayTest
             w.unmap(a, 4 * PAGE);
             w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
             gate[0].release.countDown();
-            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+            while (!space.mm().lock.hasQueuedThreads() && !read.isDone())
             {
                 Thread.onSpinWait(); // its validation failed; the new region is locked too: it waits for the section
             }
@@ -298,7 +298,7 @@ class RaceReplayTest
             w.unmap(a, 4 * PAGE);
             w.map(f2, 8 * PAGE, 4 * PAGE, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(a));
             final Future<Long> read = pool.submit(() -> space.readLong(a + PAGE));
-            while (!space.mmLock().hasQueuedThreads() && !read.isDone())
+            while (!space.mm().lock.hasQueuedThreads() && !read.isDone())
             {
                 Thread.onSpinWait(); // its copy failed the log check; the new region is locked: it waits
             }

@@ -72,7 +72,7 @@ class TrustDrainAndCloseTest extends TrustFixture
             " ms waiting for the lease");
         holder.closePins();
         assertTrue(get(unmap, "the unmap after the lease closed"), "the interrupt was swallowed");
-        assertNull(space.snapshot().find(x));
+        assertNull(space.mm().snapshot().find(x));
         space.verify();
     }
 
@@ -83,7 +83,7 @@ class TrustDrainAndCloseTest extends TrustFixture
         final long y = space.map(f2, 0, pages(4), Protection.READ, Sharing.SHARED);
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
         assertEquals(y + pages(4), x);
-        final Region rx = space.snapshot().find(x);
+        final Region rx = space.mm().snapshot().find(x);
         final Lane holder = lane("holder");
         final Lane writer = lane("writer");
         final Lease lease = holder.lease(x);
@@ -157,7 +157,7 @@ class TrustDrainAndCloseTest extends TrustFixture
     {
         final long y = space.map(f2, 0, pages(4), Protection.READ, Sharing.SHARED);
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
-        final Region rx = space.snapshot().find(x);
+        final Region rx = space.mm().snapshot().find(x);
         final Lane holder = lane("holder");
         final Lane closer = lane("closer");
         final Lease lease = holder.lease(x);

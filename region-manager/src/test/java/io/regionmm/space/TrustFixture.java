@@ -140,7 +140,7 @@ abstract class TrustFixture
     /** Waits until {@code f} is done or some thread queues on the mm lock (a reader that fell back to it). */
     void awaitDoneOrQueued(final Future<?> f, final String what)
     {
-        awaitTrue(() -> f.isDone() || space.mmLock().hasQueuedThreads(), what + " returned or queued on the mm lock");
+        awaitTrue(() -> f.isDone() || space.mm().lock.hasQueuedThreads(), what + " returned or queued on the mm lock");
     }
 
     /**

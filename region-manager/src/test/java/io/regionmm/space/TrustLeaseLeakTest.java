@@ -47,7 +47,7 @@ class TrustLeaseLeakTest
         final AddressSpace space = AddressSpace.create(Kernel.system(), 64 * PAGE);
         final FileHandle f = space.openFile(StampedFiles.create(dir, 1, 4), FileAccess.READ_WRITE);
         final long a = space.map(f, 0, 4 * PAGE, Protection.READ, Sharing.SHARED);
-        final Region r = space.snapshot().find(a);
+        final Region r = space.mm().snapshot().find(a);
         final PrintStream err = System.err;
         final ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(new Tee(err, captured), true, StandardCharsets.UTF_8));

@@ -36,17 +36,18 @@ class TrustNestedSectionTest extends TrustFixture
     /** The invariant: the sequence is odd exactly while a section is open, and it is this one's. */
     private void assertJoined(final WriteSection w, final String after)
     {
-        final long s = space.mmLock().sequence();
+        final long s = space.mm().lock.sequence();
         assertEquals(w.sequence(), s, () -> "after " + after + ": the sequence is not the open section's");
         assertEquals(1, s & 1, () -> "after " + after + ": even sequence while section " + w.sequence() + " is open");
-        assertTrue(space.mmLock().isWriteLocked(), () -> "after " + after + ": the mm lock was released");
-        assertTrue(space.mmLock().isWriteLockedByCurrentThread(), () -> "after " + after + ": not held by this thread");
+        assertTrue(space.mm().lock.isWriteLocked(), () -> "after " + after + ": the mm lock was released");
+        assertTrue(space.mm().lock.isWriteLockedByCurrentThread(),
+            () -> "after " + after + ": not held by this thread");
     }
 
     private void assertNoSection()
     {
-        assertEquals(0, space.mmLock().sequence() & 1, "odd sequence with no section open");
-        assertFalse(space.mmLock().isWriteLocked(), "the mm lock is still held");
+        assertEquals(0, space.mm().lock.sequence() & 1, "odd sequence with no section open");
+        assertFalse(space.mm().lock.isWriteLocked(), "the mm lock is still held");
     }
 
     @Test
@@ -149,7 +150,7 @@ class TrustNestedSectionTest extends TrustFixture
         final List<Region> regions = space.regions();
         assertEquals(Protection.READ, regions.get(0).protection());
         assertEquals(Advice.RANDOM, regions.get(1).advice());
-        assertEquals(pages(2), space.snapshot().find(b).length());
+        assertEquals(pages(2), space.mm().snapshot().find(b).length());
         space.verify();
     }
 
@@ -197,7 +198,7 @@ class TrustNestedSectionTest extends TrustFixture
                 return null;
             });
             assertJoined(w, "another thread's calls");
-            assertEquals(before, space.snapshot().regions(), "another thread's calls changed the map");
+            assertEquals(before, space.mm().snapshot().regions(), "another thread's calls changed the map");
             w.protect(a, PAGE, Protection.READ); // the owner's section still works
             assertJoined(w, "protect");
         }

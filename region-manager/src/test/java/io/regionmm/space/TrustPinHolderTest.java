@@ -127,7 +127,7 @@ class TrustPinHolderTest extends TrustFixture
         assertFalse(unmap.isDone(), "the writer went ahead under the lease");
         holder.closePins();
         get(unmap, "the unmap after the lease closed");
-        assertNull(space.snapshot().find(x));
+        assertNull(space.mm().snapshot().find(x));
         space.verify();
     }
 
@@ -154,7 +154,7 @@ class TrustPinHolderTest extends TrustFixture
                 space.unmap(x, pages(4));
                 return null;
             });
-            awaitTrue(space.mmLock()::hasQueuedThreads, "the writer queueing behind the slow reader");
+            awaitTrue(space.mm().lock::hasQueuedThreads, "the writer queueing behind the slow reader");
             // The holder queues fairly behind that writer (barging past it let lease holders starve writers);
             // once the writer has the lock and waits for the holder's pin, the holder's read gives up.
             final Future<List<Region>> list = holder.submit(space::regions);
@@ -335,7 +335,7 @@ class TrustPinHolderTest extends TrustFixture
     void aLeaseTakenInsideASectionMakesTheSectionsChangeOfItsRegionThrowNotHang() throws Exception
     {
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
-        final Region rx = space.snapshot().find(x);
+        final Region rx = space.mm().snapshot().find(x);
         final Lane section = lane("section");
         section.call(() -> {
             try (WriteSection w = space.beginWrite())
@@ -345,9 +345,9 @@ class TrustPinHolderTest extends TrustFixture
                 assertTrue(e.getMessage().contains("pins"), e::getMessage);
                 assertThrows(IllegalStateException.class, () -> w.protect(x, PAGE, Protection.READ));
                 assertThrows(IllegalStateException.class, () -> space.unmap(x, pages(4)), "a joined one-shot");
-                assertEquals(rx, space.snapshot().find(x), "the refused unmap changed the map");
+                assertEquals(rx, space.mm().snapshot().find(x), "the refused unmap changed the map");
                 assertEquals(stamp(1, 1), lease.getLong(PAGE));
-                assertEquals(w.sequence(), space.mmLock().sequence());
+                assertEquals(w.sequence(), space.mm().lock.sequence());
                 lease.close();
                 w.unmap(x, pages(2)); // the lease is gone: the same section can now
             }
@@ -436,7 +436,7 @@ class TrustPinHolderTest extends TrustFixture
     void closingALeaseTwiceOnItsThreadDropsItsPinOnce() throws Exception
     {
         final long x = space.map(f1, 0, pages(4), Protection.READ_WRITE, Sharing.SHARED);
-        final Region rx = space.snapshot().find(x);
+        final Region rx = space.mm().snapshot().find(x);
         try (Lease first = space.lease(x); Lease second = space.lease(x + PAGE))
         {
             assertEquals(2, rx.readers());
