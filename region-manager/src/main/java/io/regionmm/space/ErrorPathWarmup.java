@@ -6,6 +6,7 @@ import io.regionmm.kernel.KernelException;
 import io.regionmm.kernel.Mman;
 import io.regionmm.kernel.Syscall;
 import io.regionmm.map.RegionMap;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs the error paths once per JVM, when the first space is created: the exception classes, their messages, the
@@ -30,6 +31,19 @@ final class ErrorPathWarmup
     }
 
     private static void run()
+    {
+        try
+        {
+            sink = warmUp();
+        }
+        catch (final RuntimeException | LinkageError ex)
+        {
+            // A warm-up that cannot run (an unreadable /proc, say) must not stop spaces from being created.
+            LoggerFactory.getLogger(ErrorPathWarmup.class).debug("error path warm-up failed: {}", ex.toString());
+        }
+    }
+
+    private static long warmUp()
     {
         long h = 0;
         for (final Syscall call : Syscall.values())
@@ -59,7 +73,7 @@ final class ErrorPathWarmup
         // What a failed write and a check read from the kernel: /proc/self/maps, parsed and compared (nothing in
         // [0, one page) is ours), so their classes are loaded before they are needed at the limit.
         h += KernelCheck.compare(RegionMap.empty(0, 4096), 0, 4096).table().length();
-        sink = h;
+        return h;
     }
 
     /** Its initialisation is the warm-up: the JVM runs it once, and other threads wait for it. */

@@ -271,6 +271,7 @@ final class Mm
             }
             // From here on nothing waits and nothing can leave the space half closed.
             markClosed();
+            mapCount.release();
             for (int i = 0; i < m.size(); i++)
             {
                 lock.detach(m.get(i)); // locked above: no reader can pin it any more, nothing to wait for
