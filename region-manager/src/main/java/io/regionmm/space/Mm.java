@@ -65,6 +65,8 @@ final class Mm
 
     /** The window's mappings against vm.max_map_count; changed under the mm lock, exclusively. */
     final MapCount mapCount;
+    /** Range subscriptions: told before a write changes memory they cache pointers into. */
+    final Subscribers subscribers = new Subscribers(this);
 
     Mm(final Kernel kernel, final Window window)
     {
@@ -253,12 +255,18 @@ final class Mm
             throw new RegionBusyException("close", "another thread held the mm lock for " + unit.toNanos(timeout) +
                 " ns");
         }
+        boolean invalidating = false;
         try
         {
             if (closed)
             {
                 return;
             }
+            // Subscribers first, before any region is locked or anything changes (as every write does): their
+            // listeners drop their pointers. The invalidation ends after the teardown, with the write lock still
+            // held, so a subscriber's readBegin that waited for it finds the space closed.
+            invalidating = true;
+            subscribers.invalidateForClose(window.base, window.end);
             final RegionMap m = snapshot();
             for (int i = 0; i < m.size(); i++)
             {
@@ -289,6 +297,10 @@ final class Mm
         }
         finally
         {
+            if (invalidating)
+            {
+                subscribers.end();
+            }
             lock.endWrite();
         }
     }

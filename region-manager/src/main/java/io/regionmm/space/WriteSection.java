@@ -46,12 +46,15 @@ public final class WriteSection implements AutoCloseable
     private final Consumer<WriteSection> ended; // told as the section ends, still holding the write lock
     private final long seq;
     private final long timeoutNs; // 0: waits for leases as long as they are held
+    private final boolean mayBlock; // false: opened non-blocking; listeners are told they may not block
+    private int invalidations; // begun by this section's operations; all end as the section ends
     private final Thread owner = Thread.currentThread();
     private boolean open = true;
 
-    WriteSection(final Mm mm, final Rollback rollback, final long seq, final long timeoutNs,
+    WriteSection(final Mm mm, final Rollback rollback, final long seq, final long timeoutNs, final boolean mayBlock,
         final Consumer<WriteSection> ended)
     {
+        this.mayBlock = mayBlock;
         this.mm = mm;
         this.lock = mm.lock;
         this.window = mm.window;
@@ -77,6 +80,7 @@ public final class WriteSection implements AutoCloseable
         if (open)
         {
             open = false;
+            endInvalidations();
             ended.accept(this);
             lock.endWrite();
         }
@@ -105,6 +109,7 @@ public final class WriteSection implements AutoCloseable
             throw new IllegalStateException("downgrade: the write section is closed");
         }
         open = false;
+        endInvalidations();
         ended.accept(this);
         lock.downgrade();
         final boolean[] released = new boolean[1];
@@ -120,8 +125,33 @@ public final class WriteSection implements AutoCloseable
         };
     }
 
+    /**
+     * Ends the invalidations this section's operations began: every change they announced is published, so a
+     * subscriber's readBegin that waited for them may build pointers from the new map (whose regions unlock as the
+     * section ends, right after).
+     */
+    private void endInvalidations()
+    {
+        for (; invalidations > 0; invalidations--)
+        {
+            mm.subscribers.end();
+        }
+    }
+
+    /**
+     * Tells the subscriptions overlapping [start, end) that their memory is about to change: after the operation's
+     * checks, before it write-locks a region or makes a system call, so a listener that refuses leaves everything as
+     * it was. The invalidation stays running until the section ends.
+     */
+    private void invalidate(final String op, final long start, final long end, final InvalidationCause cause)
+    {
+        invalidations++; // counted before the call: a refused invalidation has begun too, and must end
+        mm.subscribers.invalidate(op, start, end, cause, mayBlock);
+    }
+
     private void checkActive(final String op)
     {
+        mm.subscribers.refuseInListener(op);
         checkOwner(op);
         if (!open)
         {
@@ -221,6 +251,7 @@ public final class WriteSection implements AutoCloseable
             return; // only tombstones there already
         }
         mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
+        invalidate(op, start, stop, InvalidationCause.UNMAP);
         lockReplaced(op, c); // every region the range touches: their memory changes
         try
         {
@@ -340,6 +371,7 @@ public final class WriteSection implements AutoCloseable
         {
             c.resize(i, r.start() + newLength);
             mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
+            invalidate(op, r.start() + newLength, r.end(), InvalidationCause.SHRINK);
             lockReplaced(op, c); // r: its tail becomes a tombstone
             try
             {
@@ -367,6 +399,10 @@ public final class WriteSection implements AutoCloseable
             c.move(i, dest, newLength);
         }
         mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
+        if (!inPlace)
+        {
+            invalidate(op, r.start(), r.end(), InvalidationCause.MOVE); // growing in place changes no mapped byte
+        }
         lockReplaced(op, c); // r (moved: its range becomes a tombstone) and the neighbours it merges with
         final long oldSize = rollback.growFileFor(op, r.file(), newFileEnd, growFile);
         try
@@ -420,7 +456,7 @@ public final class WriteSection implements AutoCloseable
                 }
             }
         }
-        changeRange(op, start, length,
+        changeRange(op, start, length, InvalidationCause.PROTECT,
             r -> r.protection() == protection ? null : r.with(seq, protection, r.advice(), r.locked()),
             (r, s, l) -> mm.kernel.mprotect(s, l, protection.prot()),
             (r, s, l) -> mm.kernel.mprotect(s, l, r.protection().prot()));
@@ -459,7 +495,8 @@ public final class WriteSection implements AutoCloseable
                 }
                 // DONTNEED changes memory readers see (a PRIVATE mapping's dirty pages revert to the file's bytes;
                 // writes through a lease would be dropped): lock like any other change, so pins block it and
-                // speculation across it fails.
+                // speculation across it fails; subscribers first, like every other change.
+                invalidate(op, start, start + length, InvalidationCause.DONTNEED);
                 for (final Region r : touched)
                 {
                     writeLock(op, r);
@@ -475,7 +512,7 @@ public final class WriteSection implements AutoCloseable
             }
             return;
         }
-        changeRange(op, start, length,
+        changeRange(op, start, length, null, // lasting advice changes no byte a reader sees
             r -> r.advice() == advice ? null : r.with(seq, r.protection(), advice, r.locked()),
             (r, s, l) -> mm.kernel.madvise(s, l, advice.madv()),
             (r, s, l) -> mm.kernel.madvise(s, l, r.advice().madv()));
@@ -490,7 +527,7 @@ public final class WriteSection implements AutoCloseable
      */
     public void lock(final long start, final long length) throws MappingException
     {
-        changeRange("lock", start, length,
+        changeRange("lock", start, length, null, // mlock changes no byte a reader sees
             r -> r.locked() ? null : r.with(seq, r.protection(), r.advice(), true),
             (r, s, l) -> mm.kernel.mlock(s, l),
             (r, s, l) -> mm.kernel.munlock(s, l));
@@ -505,7 +542,7 @@ public final class WriteSection implements AutoCloseable
      */
     public void unlock(final long start, final long length) throws MappingException
     {
-        changeRange("unlock", start, length,
+        changeRange("unlock", start, length, null,
             r -> r.locked() ? r.with(seq, r.protection(), r.advice(), false) : null,
             (r, s, l) -> mm.kernel.munlock(s, l),
             (r, s, l) -> mm.kernel.mlock(s, l));
@@ -525,7 +562,7 @@ public final class WriteSection implements AutoCloseable
         mm.sync(start, length, mode);
     }
 
-    private void changeRange(final String op, final long start, final long length,
+    private void changeRange(final String op, final long start, final long length, final InvalidationCause cause,
         final Function<Region, Region> change, final Rollback.PieceCall apply, final Rollback.PieceCall revert)
         throws MappingException
     {
@@ -550,6 +587,10 @@ public final class WriteSection implements AutoCloseable
         final MapEdit c = new MapEdit(m, seq);
         c.change(i0, changed, start, stop);
         mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
+        if (cause != null)
+        {
+            invalidate(op, start, stop, cause);
+        }
         lockReplaced(op, c); // every changed region (it is replaced) and the neighbours merged with it
         try
         {
