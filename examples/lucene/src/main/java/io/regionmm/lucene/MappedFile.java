@@ -2,12 +2,16 @@ package io.regionmm.lucene;
 
 import io.regionmm.region.Advice;
 import io.regionmm.space.AddressSpace;
+import io.regionmm.space.Invalidation;
+import io.regionmm.space.InvalidationCause;
 import io.regionmm.space.MappingException;
 import io.regionmm.space.RegionArgumentException;
 import io.regionmm.space.SpaceClosedException;
+import io.regionmm.space.Subscription;
 import org.apache.lucene.store.AlreadyClosedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.Consumer;
@@ -15,35 +19,43 @@ import java.util.function.Consumer;
 /**
  * One index file mapped read-only as a region of a {@link RegionDirectory}'s address space, shared by the input that
  * opened it and all its clones and slices; and the one place where a read learns whether the bytes it has just copied
- * came from this mapping. Every validation of the module is here, so the mechanism can change in this file alone.
+ * came from this mapping. Every validation of the module is here.
  *
  * <h2>How a read validates (the reader side)</h2>
  * An input reads its cached segment directly (no lease, no lookup, no allocation), then calls {@link #validate()}:
  * an acquire fence, then one load of this mapping's {@code closed} flag. If the flag is set, the copied bytes are
  * discarded and the read throws {@link AlreadyClosedException}.
  *
+ * <h2>Who sets the flag: a range subscription (regionmm's mmu interval notifier)</h2>
+ * The mapping subscribes to its own range in the write section that maps it, so no write of the space can come
+ * between the map and the subscription. From then on every writer that would change what a reader of the range sees
+ * (unmap, shrink, move, the space's close; whoever the writer is: the master input's close, the directory's close,
+ * another user of a shared space, the {@code regions} tool) calls {@link #invalidated} before it changes a byte, and
+ * the listener sets the flag. Our own close sets it too, before it unmaps. Invalidations that leave the bytes as they
+ * are (protect: read permission is never taken; DONTNEED of a shared file mapping: the pages are read again from the
+ * file) do not close the input.
+ *
  * <h2>Why that is enough</h2>
- * The flag belongs to this mapping, not to its address: it is set once, by {@link #unmap()} (the master input's
- * close) or {@link #revoke()} (the directory's close), always before the region's memory changes, and nothing else in
- * the directory's space unmaps, moves or shrinks this region. The order is
+ * The flag belongs to this mapping, not to its address, and it is set before the region's memory changes:
  * <pre>
- *   closer:  closed = true (CAS, a full fence) ; space.unmap (tombstone over the range) ; later maps may reuse it
+ *   writer:  listener sets closed (volatile) ; unmap (tombstone over the range) ; later maps may reuse the address
  *   reader:  copy bytes from the segment ; acquire fence ; load closed
  * </pre>
  * A reader whose copy saw anything but this file's bytes (the tombstone's zeros, or another file mapped at the same
- * address later) read memory that changed after the CAS; its fence orders its later load of the flag after that
- * copy, so it sees {@code closed == true} and throws. A reader that sees {@code false} copied before the unmap, i.e.
+ * address later) read memory that changed after the flag was set; its fence orders its load of the flag after that
+ * copy, so it sees {@code closed == true} and throws. A reader that sees {@code false} copied before any change, i.e.
  * this file's bytes. A stale read never faults: regionmm keeps every range of its window readable (tombstones), and
  * after the space itself closes the window's shared arena makes the access throw {@link IllegalStateException},
- * which inputs turn into {@link AlreadyClosedException} too. One-sided, as a seqlock: a read racing close may throw
- * although its bytes were good; a read that returns never returns bytes of another mapping.
+ * which inputs turn into {@link AlreadyClosedException} too. One-sided, as a seqlock: a read racing a close may
+ * throw although its bytes were good; a read that returns never returns bytes of another mapping.
  *
- * <p>With the range subscriptions of regionmm's issue 14 the listener would set the same flag before any writer of
- * the space changes the range (also writers outside this directory, e.g. the {@code regions} tool); the read side
- * stays this one load.
+ * <p>The subscription's own sequence ({@link Subscription#checkRetry}) would give the same answer; the flag is what
+ * the listener derives from it for this reader: one load from the object the input already holds instead of two
+ * more dependent loads, and blind to the invalidations that change no byte.
  */
 final class MappedFile
 {
+    private static final Logger LOG = LoggerFactory.getLogger(MappedFile.class);
     private static final VarHandle CLOSED;
 
     static
@@ -64,28 +76,40 @@ final class MappedFile
     private final long start;
     /** The region's length: the file's length rounded up to pages; 0 for an empty file. */
     private final long mappedLength;
-    /** The file's bytes, [0, length): a read-only slice of the space's window. */
-    private final MemorySegment memory;
+    /** Null for an empty file. */
+    private final Subscription subscription;
     private final Consumer<MappedFile> onClose;
-    // Written by the CAS in unmap/revoke only (a full fence before the region changes); read by validate after an
-    // acquire fence.
+    // Set by our close (a CAS, before the unmap) or by the listener (before the writer changes a byte); read by
+    // validate after an acquire fence.
     private volatile boolean closed;
+    // Set by the listener when a writer other than our own close changed the range: our close then unmaps nothing
+    // (the range may be someone else's by then).
+    private volatile boolean invalidatedByOthers;
 
+    /**
+     * The mapping of a region this thread's open write section has just mapped, subscribed to inside that section.
+     *
+     * @param space        the space.
+     * @param name         the file's name in its directory.
+     * @param start        the region's start.
+     * @param mappedLength its length.
+     * @param onClose      told once the mapping is closed.
+     */
     MappedFile(final AddressSpace space, final String name, final long start, final long mappedLength,
-        final MemorySegment memory, final Consumer<MappedFile> onClose)
+        final Consumer<MappedFile> onClose)
     {
         this.space = space;
         this.name = name;
         this.start = start;
         this.mappedLength = mappedLength;
-        this.memory = memory;
         this.onClose = onClose;
+        this.subscription = mappedLength == 0 ? null : space.subscribe(start, mappedLength, this::invalidated);
     }
 
-    /** @return the file's bytes, read-only; reads through it must be followed by {@link #validate()}. */
-    MemorySegment memory()
+    /** @return the region's start (0 for an empty file). */
+    long start()
     {
-        return memory;
+        return start;
     }
 
     /** @return the file's name in its directory. */
@@ -94,8 +118,24 @@ final class MappedFile
         return name;
     }
 
+    /** The listener: a writer is about to change [invalidation.start, invalidation.end); nothing has changed yet. */
+    private boolean invalidated(final Subscription sub, final Invalidation invalidation, final long sequence)
+    {
+        sub.setSequence(sequence);
+        final InvalidationCause cause = invalidation.cause();
+        // UNMAP, SHRINK, MOVE and CLOSE change the bytes a reader of the range sees; PROTECT (read permission is
+        // never taken) and DONTNEED (a shared file mapping reads the same file bytes again) do not.
+        final boolean changesBytes = cause == InvalidationCause.UNMAP || cause == InvalidationCause.SHRINK ||
+            cause == InvalidationCause.MOVE || cause == InvalidationCause.CLOSE;
+        if (changesBytes && CLOSED.compareAndSet(this, false, true)) // before the writer changes a byte
+        {
+            invalidatedByOthers = cause != InvalidationCause.CLOSE;
+        }
+        return true; // never blocks: a flag, no lock
+    }
+
     /**
-     * Validates every read made through {@link #memory()} before this call.
+     * Validates every read of this mapping's memory made before this call.
      *
      * @throws AlreadyClosedException when the mapping was closed: the bytes read may belong to another file.
      */
@@ -168,8 +208,9 @@ final class MappedFile
      */
     void unmap() throws MappingException
     {
-        if (!CLOSED.compareAndSet(this, false, true)) // release and more: before the region changes
+        if (!CLOSED.compareAndSet(this, false, true)) // volatile: before the region changes
         {
+            closeSubscription();
             return;
         }
         try
@@ -181,26 +222,47 @@ final class MappedFile
         }
         catch (final SpaceClosedException ex)
         {
-            // The directory closed the space meanwhile: the region is gone with it.
+            LOG.debug("{}: the space closed first, and the region with it", this);
         }
         finally
         {
-            onClose.accept(this);
+            closeSubscription();
         }
     }
 
     /**
-     * Marks the mapping closed without unmapping it: the directory's close, just before it closes the whole space.
+     * Marks the mapping closed without unmapping it: when a region could not be used after all (the caller unmaps), or
+     * for a space that closes next.
      */
     void revoke()
     {
         CLOSED.compareAndSet(this, false, true);
+        closeSubscription();
+    }
+
+    private void closeSubscription()
+    {
+        try
+        {
+            if (subscription != null && !space.isClosed())
+            {
+                subscription.close();
+            }
+        }
+        finally
+        {
+            if (invalidatedByOthers)
+            {
+                LOG.debug("{}: another writer of the space changed the region; it was not ours to unmap", this);
+            }
+            onClose.accept(this);
+        }
     }
 
     @Override
     public String toString()
     {
-        return "MappedFile(" + name + " at 0x" + Long.toHexString(start) + ", " + memory.byteSize() + " bytes" +
+        return "MappedFile(" + name + " at 0x" + Long.toHexString(start) + ", " + mappedLength + " bytes mapped" +
             (closed ? ", closed)" : ")");
     }
 }

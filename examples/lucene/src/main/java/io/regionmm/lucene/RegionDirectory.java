@@ -4,6 +4,7 @@ import io.regionmm.region.Advice;
 import io.regionmm.region.FileAccess;
 import io.regionmm.region.FileHandle;
 import io.regionmm.region.Protection;
+import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.MapOptions;
@@ -123,10 +124,7 @@ public class RegionDirectory extends FSDirectory
         ensureOpen();
         ensureCanRead(name);
         final Path path = directory.resolve(name);
-        final MappedFile file = map(name, path);
-        final MemorySegment memory = file.memory();
-        final RegionIndexInput in = new RegionIndexInput("RegionIndexInput(path=\"" + path + "\")", file, 0,
-            memory.byteSize(), memory, false);
+        final RegionIndexInput in = map(name, path);
         final ReadAdvice advice = readAdvice.apply(name, context).orElse(Constants.DEFAULT_READADVICE);
         if (advice != ReadAdvice.NORMAL)
         {
@@ -143,7 +141,7 @@ public class RegionDirectory extends FSDirectory
         return in;
     }
 
-    private MappedFile map(final String name, final Path path) throws IOException
+    private RegionIndexInput map(final String name, final Path path) throws IOException
     {
         final FileHandle handle;
         try
@@ -158,36 +156,66 @@ public class RegionDirectory extends FSDirectory
             }
             throw ex;
         }
+        final String description = "RegionIndexInput(path=\"" + path + "\")";
         final long size;
-        final long mapped;
-        final long start;
-        // One write section for the map and the release of our hold on the descriptor (it closes with the region).
+        final MappedFile file;
+        // One write section maps the file, subscribes to its range (no other writer can come in between) and
+        // releases our hold on the descriptor (it closes with the region).
         try (WriteSection w = space.beginWrite())
         {
             try
             {
                 size = space.fileSize(handle);
-                mapped = (size + space.pageSize() - 1) & -space.pageSize();
-                start = size == 0 ? 0 : w.map(handle, 0, mapped, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT);
+                if (size == 0)
+                {
+                    file = new MappedFile(space, name, 0, 0, open::remove);
+                }
+                else
+                {
+                    final long mapped = (size + space.pageSize() - 1) & -space.pageSize();
+                    final long start = w.map(handle, 0, mapped, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT);
+                    try
+                    {
+                        file = new MappedFile(space, name, start, mapped, open::remove);
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        w.unmap(start, mapped);
+                        throw ex;
+                    }
+                }
             }
             finally
             {
                 space.releaseFile(handle); // joins this section
             }
         }
+        open.add(file);
         if (size == 0)
         {
-            return track(new MappedFile(space, name, 0, 0, EMPTY, open::remove));
+            return new RegionIndexInput(description, file, 0, 0, EMPTY, false);
         }
-        // Nothing else in this directory unmaps the region before its MappedFile does: its view stays this file's.
-        final MemorySegment memory = space.regionAt(start).view().asSlice(0, size);
-        return track(new MappedFile(space, name, start, mapped, memory, open::remove));
-    }
-
-    private MappedFile track(final MappedFile file)
-    {
-        open.add(file);
-        return file;
+        // The segment: the region's read-only view (a slice of the window). Found after the section, when the map
+        // is published; if a writer changed the range meanwhile, the subscription has closed the file already.
+        final Region region = space.regionAt(file.start());
+        if (region == null || region.file() != handle || region.start() != file.start() || region.length() < size)
+        {
+            file.revoke();
+            throw new IOException("openInput: the region of " + name + " was changed by another writer of " + space +
+                " before it could be read");
+        }
+        final RegionIndexInput in = new RegionIndexInput(description, file, 0, size,
+            region.view().asSlice(0, size), false);
+        try
+        {
+            file.validate();
+        }
+        catch (final RuntimeException ex)
+        {
+            in.close();
+            throw ex;
+        }
+        return in;
     }
 
     /**
