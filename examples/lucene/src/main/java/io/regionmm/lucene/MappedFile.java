@@ -85,6 +85,8 @@ final class MappedFile
     // Set by the listener when a writer other than our own close changed the range: our close then unmaps nothing
     // (the range may be someone else's by then).
     private volatile boolean invalidatedByOthers;
+    // Prefetches of this file by every input over it: a hint, so a racy count is fine (a lost update advises less).
+    private int prefetches;
 
     /**
      * The mapping of a region this thread's open write section has just mapped, subscribed to inside that section.
@@ -148,6 +150,14 @@ final class MappedFile
         {
             throw alreadyClosed(null);
         }
+    }
+
+    /** @return whether this prefetch of the file should advise the kernel: the 1st, 2nd, 4th, 8th, ... */
+    boolean countPrefetch()
+    {
+        final int n = prefetches;
+        prefetches = n + 1;
+        return (n & (n - 1)) == 0 || n < 0;
     }
 
     /** @return true once the mapping is closed (no fence: for slow paths and messages). */

@@ -37,7 +37,6 @@ final class RegionIndexInput extends IndexInput implements RandomAccessInput
     /** [offset, offset + length) of the file; null once this input (master, clone or slice) is closed. */
     private MemorySegment segment;
     private long pos;
-    private int prefetchCount;
 
     RegionIndexInput(final String description, final MappedFile file, final long offset, final long length,
         final MemorySegment segment, final boolean isClone)
@@ -368,7 +367,6 @@ final class RegionIndexInput extends IndexInput implements RandomAccessInput
         ensureOpen();
         final RegionIndexInput c = (RegionIndexInput) super.clone();
         c.isClone = true;
-        c.prefetchCount = 0;
         return c;
     }
 
@@ -410,10 +408,10 @@ final class RegionIndexInput extends IndexInput implements RandomAccessInput
             throw new EOFException("prefetch past EOF (offset=" + from + ", length=" + bytes + "): " + this);
         }
         // MADV_WILLNEED is a write section of the space here (it takes the mm lock), and regionmm has no cheap
-        // residency check (mincore) yet to skip it for cached pages as MMapDirectory does: so, like MMapDirectory
-        // after a run of hits, advise on the 1st, 2nd, 4th, 8th, ... prefetch of each input only.
-        final int n = prefetchCount++;
-        if ((n & (n - 1)) != 0)
+        // residency check (mincore) yet to skip it for cached pages as MMapDirectory does: so advise on the 1st, 2nd,
+        // 4th, 8th, ... prefetch of the file (counted across the master, its clones and slices: Lucene clones an
+        // input per query), as MMapDirectory does after a run of page-cache hits.
+        if (!file.countPrefetch())
         {
             return;
         }
