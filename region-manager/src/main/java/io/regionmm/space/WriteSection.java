@@ -183,7 +183,8 @@ public final class WriteSection implements AutoCloseable
      * @param length     bytes, page-aligned, &gt; 0.
      * @param protection READ or READ_WRITE (READ_WRITE SHARED needs a file opened read-write).
      * @param sharing    SHARED or PRIVATE.
-     * @param options    placement; whether the file may grow (else a range past its end is refused).
+     * @param options    placement; whether the file may grow (else a range past its end is refused; a READ range
+     *                   may end inside the file's last page, whose bytes past the end read as zeros).
      * @return the start address of the mapped range.
      * @throws MappingException when the kernel refuses or there is no room; nothing changed.
      */
@@ -203,12 +204,17 @@ public final class WriteSection implements AutoCloseable
         FileTable.checkWritableShared(op, file, protection, sharing);
         final RegionMap m = mm.snapshot();
         final long addr = window.unmappedArea(op, m, length, options.fixedAddress(), "");
-        rollback.checkGrowth(op, file, fileEnd, options.growFile());
+        // A READ mapping may end inside the file's last page: the kernel fills the rest of that page with zeros and
+        // never faults there, and files are seldom a multiple of the page size (a Lucene index, a log). A writable
+        // one may not (bytes written past the end would be lost), and no range may reach a page wholly past the end
+        // (a read there is a SIGBUS).
+        final long needed = protection == Protection.READ && !options.growFile() ? fileEnd - window.page + 1 : fileEnd;
+        rollback.checkGrowth(op, file, needed, options.growFile());
         final MapEdit c = new MapEdit(m, seq);
         c.insert(new Region(seq, addr, addr + length, file, offset, protection, sharing, Advice.NORMAL, false));
         mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
         lockReplaced(op, c); // the neighbours it merges with
-        final long oldSize = rollback.growFileFor(op, file, fileEnd, options.growFile());
+        final long oldSize = rollback.growFileFor(op, file, needed, options.growFile());
         try
         {
             rollback.mapFile(op, addr, length, protection, sharing, file, offset, Advice.NORMAL, false);
