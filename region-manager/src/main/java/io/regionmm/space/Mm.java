@@ -4,6 +4,7 @@ import io.regionmm.kernel.Kernel;
 import io.regionmm.kernel.KernelException;
 import io.regionmm.lock.MmLock;
 import io.regionmm.map.RegionMap;
+import io.regionmm.region.Advice;
 import io.regionmm.region.FileHandle;
 import io.regionmm.region.SyncMode;
 import org.slf4j.Logger;
@@ -183,6 +184,21 @@ final class Mm
         catch (final KernelException ex)
         {
             throw new MappingException("sync", ex);
+        }
+    }
+
+    /** MADV_WILLNEED over a mapped range; called with the mm lock held (shared is enough: nothing changes). */
+    void willNeed(final long start, final long length) throws MappingException
+    {
+        window.checkRange("advise", start, length);
+        Window.requireCovered("advise", snapshot(), start, start + length);
+        try
+        {
+            kernel.madvise(start, length, Advice.WILLNEED.madv());
+        }
+        catch (final KernelException ex)
+        {
+            throw new MappingException("advise", ex);
         }
     }
 
