@@ -67,6 +67,7 @@ class RealFaultsTest
             final CountDownLatch faulted = new CountDownLatch(2);
             final ConcurrentLinkedQueue<Throwable> other = new ConcurrentLinkedQueue<>();
             final ConcurrentLinkedQueue<RegionFaultException> faults = new ConcurrentLinkedQueue<>();
+            final java.util.concurrent.atomic.AtomicLong asyncFaults = new java.util.concurrent.atomic.AtomicLong();
             final List<Thread> readers = new ArrayList<>();
             for (int t = 0; t < 2; t++)
             {
@@ -87,6 +88,19 @@ class RealFaultsTest
                                 counted = true;
                                 faulted.countDown();
                             }
+                        }
+                        catch (final InternalError ex)
+                        {
+                            // HotSpot delivers a fault in compiled code asynchronously, at the thread's next
+                            // safepoint poll, which may lie past the access's catch (JDK: "may be thrown at a later
+                            // point"): no library boundary can type every one. Counted, not failed; the typed ones
+                            // (below) must still come from both readers.
+                            if (!String.valueOf(ex.getMessage()).contains("unsafe memory access"))
+                            {
+                                other.add(ex);
+                                return;
+                            }
+                            asyncFaults.incrementAndGet();
                         }
                         catch (final Throwable ex)
                         {
