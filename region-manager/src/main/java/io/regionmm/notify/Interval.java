@@ -95,12 +95,34 @@ public final class Interval<T>
     }
 
     /**
-     * Records an invalidation's sequence. Release: a subscriber that reads it (acquire) also sees what the listener
-     * wrote before, such as a cleared cache entry.
+     * Records an invalidation's sequence, unless the interval was unsubscribed (its sequence is 0 then, for good: a
+     * listener call racing the unsubscription must not bring back a sequence some readBegin may return). Release: a
+     * subscriber that reads it (acquire) also sees what the listener wrote before, such as a cleared cache entry.
      */
     public void setSequence(final long s)
     {
+        long cur;
+        do
+        {
+            cur = (long)SEQ.getVolatile(this);
+            if (cur == 0)
+            {
+                return;
+            }
+        }
+        while (!SEQ.compareAndSet(this, cur, s));
+    }
+
+    /** The first sequence, set by {@link Invalidations#insert} before anyone else can see the interval. */
+    void initSequence(final long s)
+    {
         SEQ.setRelease(this, s);
+    }
+
+    /** Unsubscribed: the sequence becomes 0 (even, equal to nothing readBegin returns) and stays so. */
+    public void kill()
+    {
+        SEQ.setVolatile(this, 0L);
     }
 
     boolean overlaps(final long from, final long to)

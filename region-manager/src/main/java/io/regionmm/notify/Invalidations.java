@@ -94,7 +94,7 @@ public final class Invalidations<T>
             {
                 if ((s & 1) != 0)
                 {
-                    n.setSequence(s);
+                    n.initSequence(s);
                     defer(n, Interval.State.DEFERRED_ADD);
                     return;
                 }
@@ -104,12 +104,12 @@ public final class Invalidations<T>
                 seq = s;
                 tree.insert(n);
                 n.state = Interval.State.IN_TREE;
-                n.setSequence(s);
+                n.initSequence(s);
                 return;
             }
             tree.insert(n);
             n.state = Interval.State.IN_TREE;
-            n.setSequence(s - 1);
+            n.initSequence(s - 1);
         }
         finally
         {
@@ -237,7 +237,8 @@ public final class Invalidations<T>
     /**
      * The subscriber's begin: waits while an invalidation that covers the interval runs.
      *
-     * @return the interval's sequence to pass to the retry check.
+     * @return the interval's sequence to pass to the retry check (always odd).
+     * @throws IllegalStateException when the interval is being or has been removed.
      */
     public long readBegin(final Interval<T> n)
     {
@@ -245,6 +246,12 @@ public final class Invalidations<T>
         try
         {
             final long s = n.sequence();
+            if ((s & 1) == 0 || n.state == Interval.State.REMOVED || n.state == Interval.State.DEFERRED_REMOVE)
+            {
+                // Closed (its sequence is 0, or its removal is on the way): a sequence returned now would match
+                // for ever, since no invalidation calls the interval again.
+                throw new IllegalStateException("readBegin: interval " + n + " is unsubscribed");
+            }
             while (s == seq)
             {
                 changed.awaitUninterruptibly();

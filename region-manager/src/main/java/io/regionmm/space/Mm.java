@@ -278,11 +278,6 @@ final class Mm
             {
                 return;
             }
-            // Subscribers first, before any region is locked or anything changes (as every write does): their
-            // listeners drop their pointers. The invalidation ends after the teardown, with the write lock still
-            // held, so a subscriber's readBegin that waited for it finds the space closed.
-            invalidating = true;
-            subscribers.invalidateForClose(window.base, window.end);
             final RegionMap m = snapshot();
             for (int i = 0; i < m.size(); i++)
             {
@@ -293,7 +288,13 @@ final class Mm
                     throw RegionBusyException.pinned("close", m, i, unit.toNanos(timeout));
                 }
             }
-            // From here on nothing waits and nothing can leave the space half closed.
+            // From here on nothing waits and nothing can leave the space half closed. Subscribers now, not before
+            // the regions are locked as other writes do: a close that gave up at its deadline must not have told
+            // every listener CLOSE. (Listeners take no leases, so locking first cannot wait for one.) The
+            // invalidation ends after the teardown, with the write lock still held, so a subscriber's readBegin
+            // that waited for it finds the space closed.
+            invalidating = true;
+            subscribers.invalidateForClose(window.base, window.end);
             markClosed();
             mapCount.release();
             for (int i = 0; i < m.size(); i++)

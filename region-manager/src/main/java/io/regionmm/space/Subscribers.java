@@ -53,6 +53,11 @@ final class Subscribers
     void unsubscribe(final Subscription s)
     {
         refuseInListener("Subscription.close");
+        if (s.closedFlag())
+        {
+            return;
+        }
+        refuseWithPins("Subscription.close", s);
         if (!s.markClosed())
         {
             return;
@@ -84,10 +89,26 @@ final class Subscribers
             throw new IllegalStateException(op + ": " + s + " is closed");
         }
         mm.checkOpen(op);
+        refuseWithPins(op, s);
         if (mm.lock.isWriteLockedByCurrentThread() && invalidations.isInvalidating(s.interval()))
         {
             throw new IllegalStateException(op + ": " + s + " is being invalidated by this thread's own write " +
                 "section, which ends only when the section closes: build the pointers after it");
+        }
+    }
+
+    /**
+     * A thread that holds a lease in the space must not wait for an invalidation: the writer running it may be
+     * waiting for that very lease (it invalidates, then write-locks what it changes). Refused whether or not one is
+     * running now, so the rule does not depend on timing.
+     */
+    private void refuseWithPins(final String op, final Subscription s)
+    {
+        final String pins = mm.lock.pinsOfCurrentThread();
+        if (pins != null && !mm.lock.isWriteLockedByCurrentThread())
+        {
+            throw new IllegalStateException(op + ": this thread holds " + pins + ", and " + s + " may have to wait " +
+                "for an invalidation whose writer waits for that lease; close the lease first");
         }
     }
 
@@ -194,7 +215,7 @@ final class Subscribers
                             LOG.warn("close: the listener of {} returned false; the space closes anyway", s);
                         }
                     }
-                    catch (final RuntimeException ex)
+                    catch (final RuntimeException | Error ex)
                     {
                         LOG.error("close: the listener of {} threw; the space closes anyway", s, ex);
                     }

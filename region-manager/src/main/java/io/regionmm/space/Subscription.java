@@ -2,6 +2,8 @@ package io.regionmm.space;
 
 import io.regionmm.notify.Interval;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * A range of a space whose subscriber caches pointers into it (addresses, segments) and is told, before any write
  * changes memory there, to drop them (the kernel's {@code mmu_interval_notifier}). Obtained from
@@ -27,9 +29,10 @@ import io.regionmm.notify.Interval;
  * write section would wait for a reader that waits for that section.
  *
  * <p>{@link #checkRetry(long)} is the same check without the lock, for a reader that uses a cached pointer without
- * locking: read through it, then check; if the check passes, no invalidation of this range had started before the
- * read finished, so the read saw the memory as cached (reads of a space never fault: a range unmapped meanwhile
- * reads as zeros, and the check fails).
+ * locking: read through it, then check (the check fences the reads before it); if it passes, no invalidation of this
+ * range had started before the read finished, so the read saw the memory as cached (reads of a space never fault: a
+ * range unmapped meanwhile reads as zeros, and the check fails). Do not cache pointers into a range nothing is mapped
+ * at: mapping there changes zeros into file bytes without an invalidation, as in the kernel.
  *
  * <p>Thread-safe. {@link #close()} unsubscribes, waiting until no running invalidation can still call the
  * listener.
@@ -75,8 +78,9 @@ public final class Subscription implements AutoCloseable
      * changing), then returns the sequence to check with {@link #readRetry(long)}.
      *
      * @return the sequence.
-     * @throws IllegalStateException when the subscription is closed, or when the call would wait for this thread's own
-     *                               write section or comes from a listener.
+     * @throws IllegalStateException when the subscription is closed, when this thread holds a lease in the space (a
+     *                               writer that invalidated the range may be waiting for it), or when the call would
+     *                               wait for this thread's own write section or comes from a listener.
      * @throws SpaceClosedException  when the space is closed.
      */
     public long readBegin()
@@ -94,19 +98,22 @@ public final class Subscription implements AutoCloseable
      */
     public boolean readRetry(final long s)
     {
-        return interval.sequence() != s;
+        return (s & 1) == 0 || interval.sequence() != s; // even: no readBegin returned it
     }
 
     /**
      * The same check without the subscriber's lock: after reading through a cached pointer, true when an
-     * invalidation of the range has started since {@code s}, so the read may have seen changed memory.
+     * invalidation of the range has started since {@code s}, so the read may have seen changed memory. Begins
+     * with an acquire fence, so the reads made before the call cannot be moved after the sequence's load (the
+     * seqlock's read side).
      *
      * @param s what {@link #readBegin()} returned when the pointer was cached.
      * @return true when the read must not be trusted.
      */
     public boolean checkRetry(final long s)
     {
-        return interval.sequence() != s;
+        VarHandle.acquireFence(); // the caller's reads of the memory before the load of the sequence
+        return (s & 1) == 0 || interval.sequence() != s;
     }
 
     /**
@@ -118,10 +125,7 @@ public final class Subscription implements AutoCloseable
      */
     public void setSequence(final long sequence)
     {
-        if (!closed)
-        {
-            interval.setSequence(sequence);
-        }
+        interval.setSequence(sequence); // a no-op once closed
     }
 
     /** @return whether {@link #close()} was called or the space closed. */
@@ -136,8 +140,10 @@ public final class Subscription implements AutoCloseable
         {
             return false;
         }
+        // The sequence first: once the flag says closed, every retry check already says retry (0 is even, equal to
+        // no sequence readBegin returns).
+        interval.kill();
         closed = true;
-        interval.setSequence(0); // even: equal to no sequence readBegin returns, so every retry check says retry
         return true;
     }
 
@@ -150,7 +156,9 @@ public final class Subscription implements AutoCloseable
      * Unsubscribes. After it returns, the listener is not called again and no call of it is still running. Waits,
      * when invalidations that may call the listener are running on other threads, until they end. Idempotent.
      *
-     * @throws IllegalStateException when called from an invalidation listener.
+     * @throws IllegalStateException when called from an invalidation listener, or by a thread that holds a lease in
+     *                               the space (the invalidation it would wait for may be waiting for that lease);
+     *                               nothing changed.
      */
     @Override
     public void close()
