@@ -157,11 +157,29 @@ public final class Lease extends PinOwner
     {
         checkOwner("writableSegment");
         checkOpen();
+        checkWritable("writableSegment");
+        return writableView(region.start(), region.length());
+    }
+
+    @Override
+    void checkWritable(final String op)
+    {
         if (region.protection() != Protection.READ_WRITE)
         {
-            throw new IllegalStateException("writableSegment: region " + region + " is read-only");
+            throw new IllegalStateException(op + ": region " + region + " is read-only");
         }
-        return writableView(region.start(), region.length());
+    }
+
+    @Override
+    long viewAddress()
+    {
+        return region.start();
+    }
+
+    @Override
+    long viewLength()
+    {
+        return region.length();
     }
 
     @Override
