@@ -1,6 +1,7 @@
 package io.regionmm.view.chronicle;
 
 import io.regionmm.guard.LeaseGuard;
+import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.PointerBytesStore;
 import net.openhft.chronicle.bytes.RandomDataInput;
@@ -30,6 +31,7 @@ final class GuardedBytesStore extends PointerBytesStore
     private final LeaseGuard guard;
     private final long length;
     private final boolean writable;
+    private boolean placed; // set() calls setAddress(): allowed once, from the constructor
 
     GuardedBytesStore(final LeaseGuard guard, final long address, final long length, final boolean writable)
     {
@@ -37,6 +39,7 @@ final class GuardedBytesStore extends PointerBytesStore
         this.length = length;
         this.writable = writable;
         super.set(address, length);
+        placed = true;
     }
 
     private void checkWrite(final String op, final long offset, final long size)
@@ -63,14 +66,31 @@ final class GuardedBytesStore extends PointerBytesStore
     @Override
     public void setAddress(final long address)
     {
-        throw new UnsupportedOperationException("setAddress: a view of a lease stays on the leased memory");
+        if (placed)
+        {
+            throw new UnsupportedOperationException("setAddress: a view of a lease stays on the leased memory");
+        }
+        super.setAddress(address);
     }
 
     @Override
     public VanillaBytes<Void> bytesForWrite()
     {
         checkWrite("bytesForWrite", 0, 0);
-        return super.bytesForWrite();
+        final VanillaBytes<Void> bytes = super.bytesForWrite();
+        bytes.writeLimit(length); // PointerBytesStore's own Bytes would write up to Long.MAX_VALUE
+        return bytes;
+    }
+
+    /** The default would call {@link #bytesForWrite()}, refused on a read-only store; its stores are guarded. */
+    @Override
+    public Bytes<Void> bytesForRead()
+    {
+        guard.check("bytesForRead");
+        final VanillaBytes<Void> bytes = super.bytesForWrite();
+        bytes.writeLimit(length);
+        bytes.readLimit(length);
+        return bytes;
     }
 
     @Override
