@@ -6,9 +6,10 @@ module io.regionmm.region {
     requires org.slf4j;
     // Transitive: the Agrona view returns Agrona's buffer types.
     requires transitive org.agrona;
-    // Optional (static): only the Chronicle view (io.regionmm.view.chronicle) uses it, and returns its types
-    // (transitive); who never asks for that view needs neither its jars nor its JVM flags.
-    requires static transitive chronicle.bytes;
+    // Optional (static): only the Chronicle view (io.regionmm.view.chronicle) uses it; who never asks for that view
+    // needs neither its jars nor its JVM flags. Not transitive: javac would then demand Chronicle from every module
+    // that requires ours; a module that uses the Chronicle view requires chronicle.bytes itself.
+    requires static chronicle.bytes;
     requires static chronicle.core;
 
     // The front door: the space, its value types, leases and exceptions. The protocol (lock) and the map's data

@@ -9,9 +9,17 @@ public abstract class LeaseViews
 {
     private static volatile LeaseViews installed;
 
-    /** @param views the implementation; called once, by the space package. */
-    public static void install(final LeaseViews views)
+    /**
+     * @param views the implementation; called once, by the space package.
+     * @throws IllegalStateException when one is installed already (on the class path, where this package is not
+     *                               encapsulated, nothing else may swap the lease's checks for its own).
+     */
+    public static synchronized void install(final LeaseViews views)
     {
+        if (installed != null)
+        {
+            throw new IllegalStateException("LeaseViews.install: installed already");
+        }
         installed = views;
     }
 

@@ -24,7 +24,8 @@ import net.openhft.chronicle.bytes.BytesStore;
  *
  * <p><b>Optional.</b> This package is the only one that uses Chronicle Bytes ({@code requires static}): a program that
  * never calls it needs neither Chronicle's jars nor its JVM flags. One that does needs {@code chronicle-bytes} and
- * Chronicle's flags on JDK 17+ (README, "Views: Agrona and Chronicle").
+ * Chronicle's flags on JDK 17+ (README, "Views: Agrona and Chronicle"); a named module that uses this view
+ * {@code requires chronicle.bytes} itself (ours requires it {@code static}, so not transitively).
  *
  * <p><b>A view never outlives its lease.</b> Each store checks its lease's guard before every access: after the
  * lease's {@code close()} a read or write throws {@link IllegalStateException} naming the lease and its region, and
@@ -34,6 +35,7 @@ import net.openhft.chronicle.bytes.BytesStore;
  * Writable stores bounds-check every fixed-size store (Chronicle's native store does not). How: see the store's
  * class comment; cost: one compare of the current thread with a field per access.
  */
+@SuppressWarnings("exports") // Chronicle is required static, not transitive: see module-info.java
 public final class ChronicleView
 {
     private ChronicleView()
