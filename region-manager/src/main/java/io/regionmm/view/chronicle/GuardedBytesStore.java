@@ -100,6 +100,22 @@ final class GuardedBytesStore extends PointerBytesStore
         return super.copy();
     }
 
+    /**
+     * Identity, like the Agrona views: Chronicle's content equality (and content hash) would read the memory, and so
+     * throw once the lease closed, inside a collection that holds the store. {@code contentEquals} compares content.
+     */
+    @Override
+    public boolean equals(final Object obj)
+    {
+        return this == obj;
+    }
+
+    @Override
+    public int hashCode()
+    {
+        return System.identityHashCode(this);
+    }
+
     /** Never reads the memory, so it works after the lease closed (in a debugger, in a log line). */
     @Override
     public String toString()
