@@ -10,6 +10,7 @@ import io.regionmm.view.AgronaView;
 import io.regionmm.view.chronicle.ChronicleView;
 import net.openhft.chronicle.bytes.BytesStore;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -64,6 +65,7 @@ public class ViewBenchmark
     private Lease lease;
     private MemorySegment segment;
     private DirectBuffer agrona;
+    private UnsafeBuffer agronaUnguarded;
     private BytesStore<?, Void> chronicle;
     private long expected;
 
@@ -89,11 +91,13 @@ public class ViewBenchmark
         segment = lease.segment();
         agrona = AgronaView.readOnly(lease);
         chronicle = ChronicleView.readOnly(lease);
+        agronaUnguarded = new UnsafeBuffer(address, SIZE); // what the Agrona view delegates to, without its guard
         // each contender checked once against the known sum, so none can skip work
         check("segment", segment());
         check("leaseGetLong", leaseGetLong());
         check("agrona", agrona());
         check("chronicle", chronicle());
+        check("agronaUnguarded", agronaUnguarded());
     }
 
     private void check(final String name, final long sum)
@@ -142,6 +146,19 @@ public class ViewBenchmark
     public long agrona()
     {
         final DirectBuffer b = agrona;
+        long sum = 0;
+        for (int i = 0; i < LONGS; i++)
+        {
+            sum += b.getLong(i * Long.BYTES);
+        }
+        return sum;
+    }
+
+    /** Agrona's own cost, for the view's: a bare UnsafeBuffer over the same leased memory (not guarded: a baseline). */
+    @Benchmark
+    public long agronaUnguarded()
+    {
+        final UnsafeBuffer b = agronaUnguarded;
         long sum = 0;
         for (int i = 0; i < LONGS; i++)
         {
