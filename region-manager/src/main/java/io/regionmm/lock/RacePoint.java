@@ -25,7 +25,11 @@ public enum RacePoint
      */
     SPECULATION_MID_VALIDATION,
     /** A writer set the writer flag and is about to wait for readers to drain. */
-    WRITER_WAITING_FOR_READERS;
+    WRITER_WAITING_FOR_READERS,
+    /** A writer began an invalidation that overlaps subscriptions (sequence odd) and has told no listener yet. */
+    INVALIDATION_BEGUN,
+    /** A writer told every listener of an invalidation and has not changed anything yet. */
+    INVALIDATION_TOLD;
 
     /**
      * What a test installs to be called at each point.

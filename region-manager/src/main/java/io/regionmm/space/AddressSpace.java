@@ -197,6 +197,41 @@ public final class AddressSpace implements AutoCloseable
     }
 
     /**
+     * Opens a write section that never waits (the kernel's non-blocking invalidation, used where waiting is not
+     * allowed): the mm lock only if it is free now; an operation that would wait for a lease throws
+     * {@link RegionBusyException}; subscription listeners are told they may not block, and one that would block
+     * makes the operation throw {@link InvalidationRefusedException}. Either way that operation changed nothing and
+     * the section stays usable.
+     *
+     * @return the section; close it on this thread.
+     * @throws RegionBusyException   when another thread holds the mm lock (nothing changed).
+     * @throws IllegalStateException as {@link #beginWrite()}.
+     */
+    public WriteSection beginWriteNonBlocking()
+    {
+        return gate.beginNonBlocking();
+    }
+
+    /**
+     * Subscribes to a range (the kernel's mmu interval notifier): {@code listener} is told before any write changes
+     * memory in it (unmap, shrink, move, protect, DONTNEED, close), so the subscriber can cache pointers into it and
+     * validate them with the subscription's sequence instead of a lease per use. See {@link Subscription}. Finding
+     * the subscriptions a write overlaps costs O(log n) per write and per subscription found (an interval tree).
+     *
+     * @param start    page-aligned start inside the window (the range need not be mapped).
+     * @param length   page-aligned length, &gt; 0.
+     * @param listener told of each invalidation of the range.
+     * @return the subscription; close it to unsubscribe.
+     * @throws RegionArgumentException when the range is not page-aligned, empty, overflows or leaves the window.
+     * @throws SpaceClosedException    when the space is closed.
+     * @throws IllegalStateException   when called from a listener.
+     */
+    public Subscription subscribe(final long start, final long length, final InvalidationListener listener)
+    {
+        return mm.subscribers.subscribe(start, length, listener);
+    }
+
+    /**
      * Maps a file range at the lowest free address that fits. See {@link WriteSection#map}.
      *
      * @param file       the file.
@@ -295,6 +330,24 @@ public final class AddressSpace implements AutoCloseable
      */
     public void advise(final long start, final long length, final Advice advice) throws MappingException
     {
+        if (advice == Advice.WILLNEED && !lock.isWriteLockedByCurrentThread())
+        {
+            // Read-ahead changes no mapping and no byte: the mm lock shared (as sync), so prefetching readers do
+            // not queue behind each other or behind writers as a write section would.
+            mm.subscribers.refuseInListener("advise");
+            mm.checkOpen("advise");
+            lock.readLock();
+            try
+            {
+                mm.checkOpen("advise");
+                mm.willNeed(start, length);
+            }
+            finally
+            {
+                lock.readUnlock();
+            }
+            return;
+        }
         gate.run("advise", w -> w.advise(start, length, advice));
     }
 

@@ -4,6 +4,7 @@ import io.regionmm.kernel.Kernel;
 import io.regionmm.kernel.KernelException;
 import io.regionmm.lock.MmLock;
 import io.regionmm.map.RegionMap;
+import io.regionmm.region.Advice;
 import io.regionmm.region.FileHandle;
 import io.regionmm.region.SyncMode;
 import org.slf4j.Logger;
@@ -65,6 +66,8 @@ final class Mm
 
     /** The window's mappings against vm.max_map_count; changed under the mm lock, exclusively. */
     final MapCount mapCount;
+    /** Range subscriptions: told before a write changes memory they cache pointers into. */
+    final Subscribers subscribers = new Subscribers(this);
 
     Mm(final Kernel kernel, final Window window)
     {
@@ -184,6 +187,21 @@ final class Mm
         }
     }
 
+    /** MADV_WILLNEED over a mapped range; called with the mm lock held (shared is enough: nothing changes). */
+    void willNeed(final long start, final long length) throws MappingException
+    {
+        window.checkRange("advise", start, length);
+        Window.requireCovered("advise", snapshot(), start, start + length);
+        try
+        {
+            kernel.madvise(start, length, Advice.WILLNEED.madv());
+        }
+        catch (final KernelException ex)
+        {
+            throw new MappingException("advise", ex);
+        }
+    }
+
     /**
      * {@link #exit(long, TimeUnit)} without a deadline: while leases keep it waiting it logs, every
      * {@value #CLOSE_REPORT_SECONDS} seconds, which regions are still pinned. Not interruptible: an interrupt is
@@ -253,12 +271,18 @@ final class Mm
             throw new RegionBusyException("close", "another thread held the mm lock for " + unit.toNanos(timeout) +
                 " ns");
         }
+        boolean invalidating = false;
         try
         {
             if (closed)
             {
                 return;
             }
+            // Subscribers first, before any region is locked or anything changes (as every write does): their
+            // listeners drop their pointers. The invalidation ends after the teardown, with the write lock still
+            // held, so a subscriber's readBegin that waited for it finds the space closed.
+            invalidating = true;
+            subscribers.invalidateForClose(window.base, window.end);
             final RegionMap m = snapshot();
             for (int i = 0; i < m.size(); i++)
             {
@@ -289,6 +313,10 @@ final class Mm
         }
         finally
         {
+            if (invalidating)
+            {
+                subscribers.end();
+            }
             lock.endWrite();
         }
     }

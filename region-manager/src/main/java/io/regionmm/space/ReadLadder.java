@@ -159,6 +159,7 @@ final class ReadLadder
 
     long readLocked(final long address, final RegionFunction f)
     {
+        mm.subscribers.refuseInListener("read"); // the shared lock could wait for the section the listener runs in
         lock.readLock();
         try
         {
@@ -174,6 +175,7 @@ final class ReadLadder
 
     Lease lease(final long address)
     {
+        mm.subscribers.refuseInListener("lease"); // a pin would hold up the section the listener runs in
         final Region pinned = pin(address);
         if (pinned != null)
         {
@@ -283,6 +285,7 @@ final class ReadLadder
             pinnedReads.increment();
             return;
         }
+        mm.subscribers.refuseInListener("read");
         lock.readLock();
         try
         {
@@ -314,6 +317,7 @@ final class ReadLadder
 
     RangeLease leaseRange(final long start, final long length)
     {
+        mm.subscribers.refuseInListener("leaseRange");
         final Window w = mm.window;
         if (length <= 0 || start < w.base || start > w.end - length)
         {

@@ -46,12 +46,15 @@ public final class WriteSection implements AutoCloseable
     private final Consumer<WriteSection> ended; // told as the section ends, still holding the write lock
     private final long seq;
     private final long timeoutNs; // 0: waits for leases as long as they are held
+    private final boolean mayBlock; // false: opened non-blocking; listeners are told they may not block
+    private int invalidations; // begun by this section's operations; all end as the section ends
     private final Thread owner = Thread.currentThread();
     private boolean open = true;
 
-    WriteSection(final Mm mm, final Rollback rollback, final long seq, final long timeoutNs,
+    WriteSection(final Mm mm, final Rollback rollback, final long seq, final long timeoutNs, final boolean mayBlock,
         final Consumer<WriteSection> ended)
     {
+        this.mayBlock = mayBlock;
         this.mm = mm;
         this.lock = mm.lock;
         this.window = mm.window;
@@ -77,6 +80,7 @@ public final class WriteSection implements AutoCloseable
         if (open)
         {
             open = false;
+            endInvalidations();
             ended.accept(this);
             lock.endWrite();
         }
@@ -105,6 +109,7 @@ public final class WriteSection implements AutoCloseable
             throw new IllegalStateException("downgrade: the write section is closed");
         }
         open = false;
+        endInvalidations();
         ended.accept(this);
         lock.downgrade();
         final boolean[] released = new boolean[1];
@@ -120,8 +125,33 @@ public final class WriteSection implements AutoCloseable
         };
     }
 
+    /**
+     * Ends the invalidations this section's operations began: every change they announced is published, so a
+     * subscriber's readBegin that waited for them may build pointers from the new map (whose regions unlock as the
+     * section ends, right after).
+     */
+    private void endInvalidations()
+    {
+        for (; invalidations > 0; invalidations--)
+        {
+            mm.subscribers.end();
+        }
+    }
+
+    /**
+     * Tells the subscriptions overlapping [start, end) that their memory is about to change: after the operation's
+     * checks, before it write-locks a region or makes a system call, so a listener that refuses leaves everything as
+     * it was. The invalidation stays running until the section ends.
+     */
+    private void invalidate(final String op, final long start, final long end, final InvalidationCause cause)
+    {
+        invalidations++; // counted before the call: a refused invalidation has begun too, and must end
+        mm.subscribers.invalidate(op, start, end, cause, mayBlock);
+    }
+
     private void checkActive(final String op)
     {
+        mm.subscribers.refuseInListener(op);
         checkOwner(op);
         if (!open)
         {
@@ -153,7 +183,8 @@ public final class WriteSection implements AutoCloseable
      * @param length     bytes, page-aligned, &gt; 0.
      * @param protection READ or READ_WRITE (READ_WRITE SHARED needs a file opened read-write).
      * @param sharing    SHARED or PRIVATE.
-     * @param options    placement; whether the file may grow (else a range past its end is refused).
+     * @param options    placement; whether the file may grow (else a range past its end is refused; a READ range
+     *                   may end inside the file's last page, whose bytes past the end read as zeros).
      * @return the start address of the mapped range.
      * @throws MappingException when the kernel refuses or there is no room; nothing changed.
      */
@@ -173,12 +204,17 @@ public final class WriteSection implements AutoCloseable
         FileTable.checkWritableShared(op, file, protection, sharing);
         final RegionMap m = mm.snapshot();
         final long addr = window.unmappedArea(op, m, length, options.fixedAddress(), "");
-        rollback.checkGrowth(op, file, fileEnd, options.growFile());
+        // A READ mapping may end inside the file's last page: the kernel fills the rest of that page with zeros and
+        // never faults there, and files are seldom a multiple of the page size (a Lucene index, a log). A writable
+        // one may not (bytes written past the end would be lost), and no range may reach a page wholly past the end
+        // (a read there is a SIGBUS).
+        final long needed = protection == Protection.READ && !options.growFile() ? fileEnd - window.page + 1 : fileEnd;
+        rollback.checkGrowth(op, file, needed, options.growFile());
         final MapEdit c = new MapEdit(m, seq);
         c.insert(new Region(seq, addr, addr + length, file, offset, protection, sharing, Advice.NORMAL, false));
         mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
         lockReplaced(op, c); // the neighbours it merges with
-        final long oldSize = rollback.growFileFor(op, file, fileEnd, options.growFile());
+        final long oldSize = rollback.growFileFor(op, file, needed, options.growFile());
         try
         {
             rollback.mapFile(op, addr, length, protection, sharing, file, offset, Advice.NORMAL, false);
@@ -215,6 +251,7 @@ public final class WriteSection implements AutoCloseable
             return; // only tombstones there already
         }
         mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
+        invalidate(op, start, stop, InvalidationCause.UNMAP);
         lockReplaced(op, c); // every region the range touches: their memory changes
         try
         {
@@ -334,6 +371,7 @@ public final class WriteSection implements AutoCloseable
         {
             c.resize(i, r.start() + newLength);
             mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
+            invalidate(op, r.start() + newLength, r.end(), InvalidationCause.SHRINK);
             lockReplaced(op, c); // r: its tail becomes a tombstone
             try
             {
@@ -361,6 +399,10 @@ public final class WriteSection implements AutoCloseable
             c.move(i, dest, newLength);
         }
         mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
+        if (!inPlace)
+        {
+            invalidate(op, r.start(), r.end(), InvalidationCause.MOVE); // growing in place changes no mapped byte
+        }
         lockReplaced(op, c); // r (moved: its range becomes a tombstone) and the neighbours it merges with
         final long oldSize = rollback.growFileFor(op, r.file(), newFileEnd, growFile);
         try
@@ -414,7 +456,7 @@ public final class WriteSection implements AutoCloseable
                 }
             }
         }
-        changeRange(op, start, length,
+        changeRange(op, start, length, InvalidationCause.PROTECT,
             r -> r.protection() == protection ? null : r.with(seq, protection, r.advice(), r.locked()),
             (r, s, l) -> mm.kernel.mprotect(s, l, protection.prot()),
             (r, s, l) -> mm.kernel.mprotect(s, l, r.protection().prot()));
@@ -453,7 +495,8 @@ public final class WriteSection implements AutoCloseable
                 }
                 // DONTNEED changes memory readers see (a PRIVATE mapping's dirty pages revert to the file's bytes;
                 // writes through a lease would be dropped): lock like any other change, so pins block it and
-                // speculation across it fails.
+                // speculation across it fails; subscribers first, like every other change.
+                invalidate(op, start, start + length, InvalidationCause.DONTNEED);
                 for (final Region r : touched)
                 {
                     writeLock(op, r);
@@ -469,7 +512,7 @@ public final class WriteSection implements AutoCloseable
             }
             return;
         }
-        changeRange(op, start, length,
+        changeRange(op, start, length, null, // lasting advice changes no byte a reader sees
             r -> r.advice() == advice ? null : r.with(seq, r.protection(), advice, r.locked()),
             (r, s, l) -> mm.kernel.madvise(s, l, advice.madv()),
             (r, s, l) -> mm.kernel.madvise(s, l, r.advice().madv()));
@@ -484,7 +527,7 @@ public final class WriteSection implements AutoCloseable
      */
     public void lock(final long start, final long length) throws MappingException
     {
-        changeRange("lock", start, length,
+        changeRange("lock", start, length, null, // mlock changes no byte a reader sees
             r -> r.locked() ? null : r.with(seq, r.protection(), r.advice(), true),
             (r, s, l) -> mm.kernel.mlock(s, l),
             (r, s, l) -> mm.kernel.munlock(s, l));
@@ -499,7 +542,7 @@ public final class WriteSection implements AutoCloseable
      */
     public void unlock(final long start, final long length) throws MappingException
     {
-        changeRange("unlock", start, length,
+        changeRange("unlock", start, length, null,
             r -> r.locked() ? r.with(seq, r.protection(), r.advice(), false) : null,
             (r, s, l) -> mm.kernel.munlock(s, l),
             (r, s, l) -> mm.kernel.mlock(s, l));
@@ -519,7 +562,7 @@ public final class WriteSection implements AutoCloseable
         mm.sync(start, length, mode);
     }
 
-    private void changeRange(final String op, final long start, final long length,
+    private void changeRange(final String op, final long start, final long length, final InvalidationCause cause,
         final Function<Region, Region> change, final Rollback.PieceCall apply, final Rollback.PieceCall revert)
         throws MappingException
     {
@@ -544,6 +587,10 @@ public final class WriteSection implements AutoCloseable
         final MapEdit c = new MapEdit(m, seq);
         c.change(i0, changed, start, stop);
         mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
+        if (cause != null)
+        {
+            invalidate(op, start, stop, cause);
+        }
         lockReplaced(op, c); // every changed region (it is replaced) and the neighbours merged with it
         try
         {

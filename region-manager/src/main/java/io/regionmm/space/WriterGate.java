@@ -42,12 +42,14 @@ final class WriterGate
 
     WriteSection begin()
     {
+        mm.subscribers.refuseInListener("beginWrite");
         mm.checkWritable("beginWrite");
-        return opened("beginWrite", lock.beginWrite(), 0);
+        return opened("beginWrite", lock.beginWrite(), 0, true);
     }
 
     WriteSection begin(final long timeout, final TimeUnit unit) throws InterruptedException
     {
+        mm.subscribers.refuseInListener("beginWrite");
         mm.checkWritable("beginWrite");
         final long s = lock.tryBeginWrite(timeout, unit);
         if (s == 0)
@@ -55,13 +57,39 @@ final class WriterGate
             throw new RegionBusyException("beginWrite", "another thread held the mm lock for " +
                 unit.toNanos(timeout) + " ns");
         }
-        return opened("beginWrite", s, unit.toNanos(timeout));
+        return opened("beginWrite", s, unit.toNanos(timeout), true);
     }
 
-    private WriteSection opened(final String op, final long s, final long timeoutNs)
+    /**
+     * A section that never waits (the kernel's {@code _nonblock} invalidation): the mm lock only if free now, no
+     * region lock that would wait for a lease, and listeners told they may not block.
+     */
+    WriteSection beginNonBlocking()
+    {
+        final String op = "beginWriteNonBlocking";
+        mm.subscribers.refuseInListener(op);
+        mm.checkWritable(op);
+        final long s;
+        try
+        {
+            s = lock.tryBeginWrite(0, TimeUnit.NANOSECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new RegionBusyException(op, "interrupted before it could take the mm lock");
+        }
+        if (s == 0)
+        {
+            throw new RegionBusyException(op, "another thread holds the mm lock");
+        }
+        return opened(op, s, 0, false);
+    }
+
+    private WriteSection opened(final String op, final long s, final long timeoutNs, final boolean mayBlock)
     {
         refuseIfNotWritable(op);
-        section = new WriteSection(mm, rollback, s, timeoutNs, this::ended);
+        section = new WriteSection(mm, rollback, s, timeoutNs, mayBlock, this::ended);
         return section;
     }
 
@@ -76,6 +104,7 @@ final class WriterGate
 
     <T> T oneShot(final String op, final SectionCall<T> call) throws MappingException
     {
+        mm.subscribers.refuseInListener(op);
         final WriteSection open = lock.isWriteLockedByCurrentThread() ? section : null;
         if (open != null)
         {
@@ -117,6 +146,7 @@ final class WriterGate
      */
     boolean enter(final String op)
     {
+        mm.subscribers.refuseInListener(op);
         if (lock.isWriteLockedByCurrentThread())
         {
             return false;

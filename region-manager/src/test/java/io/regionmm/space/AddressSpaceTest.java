@@ -25,6 +25,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -311,6 +312,27 @@ class AddressSpaceTest
         final long grown = space.remap(a, 10 * PAGE, true);
         assertEquals(a, grown);
         assertEquals(70 * PAGE, Files.size(p1));
+    }
+
+    @Test
+    void aReadMappingMayEndInsideTheFilesLastPage() throws Exception
+    {
+        final Path odd = dir.resolve("odd");
+        final byte[] bytes = new byte[(int) PAGE + 100];
+        Arrays.fill(bytes, (byte) 7);
+        Files.write(odd, bytes);
+        final FileHandle f = space.openFile(odd, FileAccess.READ_WRITE);
+        final long a = space.map(f, 0, 2 * PAGE, Protection.READ, Sharing.SHARED);
+        assertEquals(0x0707070707070707L, space.readLong(a + PAGE + 92), "the file's last bytes");
+        assertEquals(0L, space.readLong(a + PAGE + 100), "the rest of its last page reads as zeros");
+        assertEquals(PAGE + 100, Files.size(odd), "the file did not grow");
+        assertTrue(assertThrows(RegionArgumentException.class,
+            () -> space.map(f, 0, 2 * PAGE, Protection.READ_WRITE, Sharing.SHARED)).getMessage()
+            .contains("past the end"), "writes past the end would be lost");
+        assertTrue(assertThrows(RegionArgumentException.class,
+            () -> space.map(f, 0, 3 * PAGE, Protection.READ, Sharing.SHARED)).getMessage()
+            .contains("past the end"), "a page wholly past the end faults");
+        space.verify();
     }
 
     @Test

@@ -19,6 +19,8 @@ final class Hooks
         GROW_AFTER,
         /** A new segment file was created and mapped; nothing is written in it yet. */
         ROLLOVER,
+        /** Compaction read a batch of live records without the writer lock; it appends their copies next. */
+        COMPACT_READ,
         /** Compaction appended one more copy of a live record (not synced yet). */
         COMPACT_COPIED,
         /** Compaction made its copies durable and has deleted no sealed segment yet. */

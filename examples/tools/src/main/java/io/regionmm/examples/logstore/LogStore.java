@@ -11,11 +11,14 @@ import io.regionmm.space.Lease;
 import io.regionmm.space.MapOptions;
 import io.regionmm.space.MappingException;
 import io.regionmm.space.RegionArgumentException;
+import io.regionmm.space.SpaceClosedException;
+import io.regionmm.space.Subscription;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,11 +56,9 @@ public final class LogStore implements AutoCloseable
         public static final Options DEFAULT = new Options(64L << 20, 1L << 20);
     }
 
-    private record Location(Segment segment, long offset, int length)
-    {
-    }
-
     private static final long BUSY = -1;
+    /** Copies appended per hold of the writer lock: a put waits for at most this many appends. */
+    private static final int COPY_BATCH = 32;
 
     private final Path dir;
     private final Options options;
@@ -66,9 +67,12 @@ public final class LogStore implements AutoCloseable
     private final ConcurrentHashMap<String, Location> index = new ConcurrentHashMap<>();
     private final List<Segment> segments = new CopyOnWriteArrayList<>();
     private final ReentrantLock writer = new ReentrantLock();
+    private final ReentrantLock compacting = new ReentrantLock(); // one compaction at a time; puts go on beside it
     private final LongAdder readRetries = new LongAdder();
-    private Segment active;
-    private int compactions;
+    private final LongAdder cachedGets = new LongAdder();
+    private final LongAdder invalidations = new LongAdder();
+    private volatile Segment active;
+    private volatile int compactions;
 
     private LogStore(final Path dir, final Options options) throws IOException
     {
@@ -172,7 +176,37 @@ public final class LogStore implements AutoCloseable
         final long length = Math.max(options.growStep(), (size + page - 1) / page * page);
         final long address = space.map(f, 0, length, Protection.READ_WRITE, Sharing.SHARED,
             MapOptions.DEFAULT.growingFile());
-        return new Segment(id, path, f, address, length);
+        final Segment s = new Segment(id, path, f, address, length);
+        subscribe(s);
+        return s;
+    }
+
+    /**
+     * Subscribes to the segment's mapped range (again, after it grew or moved: the old subscription covers only
+     * the old range). Pointers cached under the old one fail their check from now on, since it is closed.
+     */
+    private void subscribe(final Segment s)
+    {
+        final Subscription old = s.subscription;
+        s.subscription = space.subscribe(s.address, s.mappedLength, (sub, inv, seq) -> {
+            // Before the writer unmaps, moves or shrinks the range: from here on every pointer cached under the
+            // old sequence fails its check, so no get uses one once the memory changes.
+            s.cacheLock.lock();
+            try
+            {
+                sub.setSequence(seq);
+            }
+            finally
+            {
+                s.cacheLock.unlock();
+            }
+            invalidations.increment();
+            return true;
+        });
+        if (old != null)
+        {
+            old.close();
+        }
     }
 
     private Segment newSegment(final int id) throws MappingException
@@ -271,6 +305,7 @@ public final class LogStore implements AutoCloseable
         // Grows the file (fallocate) and the region; readers keep reading, and find the new address.
         s.address = space.remap(s.address, wanted, true);
         s.mappedLength = wanted;
+        subscribe(s); // the grown range (a move invalidated the old one; growing in place did not, but it is small)
         Hooks.reach(Hooks.Point.GROW_AFTER);
     }
 
@@ -308,15 +343,61 @@ public final class LogStore implements AutoCloseable
     }
 
     /**
-     * Reads a value without taking any lock a writer holds: a speculative or pinned copy of the record, checked
-     * against the segment file and offset the index named, retried when a writer holds the region or the segment
-     * was compacted away.
+     * Reads a value without taking any lock a writer holds. A key read before keeps a pointer to its record's
+     * mapped bytes (validated by its segment's subscription): reading through it costs the index lookup, the copy
+     * and one sequence check, no region map lookup and no lease; the check fails once the segment is unmapped,
+     * moved or grown, and the read falls back to {@link #getUncached} (which caches again).
      *
      * @param key the key.
      * @return the value, or null when absent.
      */
     public byte[] get(final String key)
     {
+        final Location loc = index.get(key);
+        if (loc == null)
+        {
+            return null;
+        }
+        final Location.Pointer p = loc.pointer;
+        if (p != null)
+        {
+            Records.Parsed r;
+            try
+            {
+                r = Records.read(p.memory(), p.offset(), p.offset() + loc.length());
+            }
+            catch (final IllegalStateException closed)
+            {
+                r = null; // the space closed: the slow path says so
+            }
+            VarHandle.acquireFence(); // the bytes above were read before the check below
+            if (!p.subscription().checkRetry(p.sequence()))
+            {
+                // No invalidation of the segment had started when the read ended: the bytes are the record's.
+                cachedGets.increment();
+                return valueOf(r, key, loc);
+            }
+        }
+        return lookUp(key, true);
+    }
+
+    /**
+     * Reads a value without the pointer cache: a speculative or pinned copy of the record, checked against the
+     * segment file and offset the index named, retried when a writer holds the region or the segment was compacted
+     * away.
+     *
+     * @param key the key.
+     * @return the value, or null when absent.
+     */
+    public byte[] getUncached(final String key)
+    {
+        return lookUp(key, false);
+    }
+
+    private byte[] lookUp(final String key, final boolean cache)
+    {
+        final MemorySegment[] memory = new MemorySegment[1];
+        final long[] offsetInRegion = new long[1];
         for (int attempt = 0; ; attempt++)
         {
             final Location loc = index.get(key);
@@ -324,18 +405,23 @@ public final class LogStore implements AutoCloseable
             {
                 return null;
             }
+            final Segment seg = loc.segment();
+            final Subscription sub = seg.subscription;
+            final long seq = cache ? beginCaching(sub) : 0; // before the lookup: an invalidation after it is seen
             final byte[] copy = new byte[loc.length()];
-            final long address = loc.segment().address + loc.offset();
+            final long address = seg.address + loc.offset();
             final long got;
             try
             {
-                got = space.readNoWait(address, (region, memory, offset) -> {
-                    if (region.file() != loc.segment().file || region.fileOffsetOf(address) != loc.offset() ||
+                got = space.readNoWait(address, (region, mem, offset) -> {
+                    if (region.file() != seg.file || region.fileOffsetOf(address) != loc.offset() ||
                         offset + loc.length() > region.length())
                     {
                         return 0; // something else is mapped there now
                     }
-                    MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, offset, copy, 0, loc.length());
+                    MemorySegment.copy(mem, ValueLayout.JAVA_BYTE, offset, copy, 0, loc.length());
+                    memory[0] = mem;
+                    offsetInRegion[0] = offset;
                     return 1;
                 }, BUSY);
             }
@@ -346,13 +432,23 @@ public final class LogStore implements AutoCloseable
             }
             if (got == 1)
             {
-                final Records.Parsed r = Records.read(MemorySegment.ofArray(copy), 0, copy.length);
-                if (r == null || !Arrays.equals(r.key(), key.getBytes(StandardCharsets.UTF_8)))
+                final byte[] value = valueOf(Records.read(MemorySegment.ofArray(copy), 0, copy.length), key, loc);
+                if (seq != 0 && address >= sub.start() && address + loc.length() <= sub.end())
                 {
-                    throw new IllegalStateException("get: the record of '" + key + "' at segment " +
-                        loc.segment().id + " offset " + loc.offset() + " is corrupt");
+                    seg.cacheLock.lock();
+                    try
+                    {
+                        if (!sub.readRetry(seq))
+                        {
+                            loc.pointer = new Location.Pointer(memory[0], offsetInRegion[0], sub, seq);
+                        }
+                    }
+                    finally
+                    {
+                        seg.cacheLock.unlock();
+                    }
                 }
-                return r.value();
+                return value;
             }
             readRetries.increment();
             if (attempt > 1000)
@@ -366,24 +462,65 @@ public final class LogStore implements AutoCloseable
         }
     }
 
+    /** @return the sequence to cache under, or 0 (do not cache) when the subscription was replaced meanwhile. */
+    private static long beginCaching(final Subscription sub)
+    {
+        try
+        {
+            return sub.readBegin(); // waits only while this segment is being unmapped, moved or grown
+        }
+        catch (final SpaceClosedException ex)
+        {
+            throw ex;
+        }
+        catch (final IllegalStateException replaced)
+        {
+            return 0;
+        }
+    }
+
+    private static byte[] valueOf(final Records.Parsed r, final String key, final Location loc)
+    {
+        if (r == null || !Arrays.equals(r.key(), key.getBytes(StandardCharsets.UTF_8)))
+        {
+            throw new IllegalStateException("get: the record of '" + key + "' at segment " + loc.segment().id +
+                " offset " + loc.offset() + " is corrupt");
+        }
+        return r.value();
+    }
+
     /**
      * Copies the live records of every sealed segment into the active one, then unmaps and deletes the sealed
-     * segments, while readers go on (they retry when their segment disappears under them).
+     * segments, while readers and writers go on: values are read without the writer lock, and the lock is taken
+     * only to append a batch of copies (a copy is skipped when a put or delete replaced its key meanwhile), then to
+     * sync and to drop the sealed segments from the list. Readers retry when their segment disappears under them;
+     * their cached pointers into it are invalidated before it is unmapped.
      *
      * @return the number of segments removed.
      * @throws IOException when copying or syncing fails.
      */
     public int compact() throws IOException
     {
-        writer.lock();
+        compacting.lock();
         try
         {
-            final List<Segment> sealed = new ArrayList<>(segments);
-            sealed.remove(active);
+            final List<Segment> sealed = new ArrayList<>();
+            writer.lock();
+            try
+            {
+                sealed.addAll(segments);
+                sealed.remove(active);
+            }
+            finally
+            {
+                writer.unlock();
+            }
             if (sealed.isEmpty())
             {
                 return 0;
             }
+            final List<Map.Entry<String, Location>> batch = new ArrayList<>();
+            final List<byte[]> values = new ArrayList<>();
             for (final Segment s : sealed)
             {
                 for (final Map.Entry<String, Location> e : index.entrySet())
@@ -393,37 +530,81 @@ public final class LogStore implements AutoCloseable
                     {
                         continue;
                     }
-                    final byte[] value;
+                    // Sealed segments never move or change until this compaction unmaps them: a lease reads them
+                    // without the writer lock.
                     try (Lease lease = space.lease(s.address + old.offset()))
                     {
                         final Records.Parsed r = Records.read(lease.segment(),
                             s.address + old.offset() - lease.region().start(), lease.region().length());
-                        value = r.value();
+                        values.add(r.value());
                     }
-                    append(Records.PUT, e.getKey(), value); // points the index at the copy
-                    Hooks.reach(Hooks.Point.COMPACT_COPIED);
+                    batch.add(Map.entry(e.getKey(), old));
+                    if (batch.size() == COPY_BATCH)
+                    {
+                        appendCopies(batch, values);
+                    }
                 }
             }
-            for (final Segment s : segments)
+            appendCopies(batch, values);
+            writer.lock();
+            try
             {
-                syncSegment(s); // the copies are durable before the originals go
+                for (final Segment s : segments)
+                {
+                    syncSegment(s); // the copies are durable before the originals go
+                }
+                Hooks.reach(Hooks.Point.COMPACT_SYNCED);
+                segments.removeAll(sealed); // commit() no longer syncs them
             }
-            Hooks.reach(Hooks.Point.COMPACT_SYNCED);
+            finally
+            {
+                writer.unlock();
+            }
             for (final Segment s : sealed)
             {
-                space.unmap(s.address, s.mappedLength);
+                space.unmap(s.address, s.mappedLength); // invalidates the pointers cached into it first
+                s.subscription.close();
                 space.releaseFile(s.file);
-                segments.remove(s);
                 Files.deleteIfExists(s.path);
                 Hooks.reach(Hooks.Point.COMPACT_DELETED);
             }
-            compactions++;
+            compactions = compactions + 1; // only the compaction holding `compacting` writes it
             return sealed.size();
+        }
+        finally
+        {
+            compacting.unlock();
+        }
+    }
+
+    /** Appends the copies whose keys still point at the records read, under the writer lock, and clears the batch. */
+    private void appendCopies(final List<Map.Entry<String, Location>> batch, final List<byte[]> values)
+        throws IOException
+    {
+        if (batch.isEmpty())
+        {
+            return;
+        }
+        Hooks.reach(Hooks.Point.COMPACT_READ);
+        writer.lock();
+        try
+        {
+            for (int i = 0; i < batch.size(); i++)
+            {
+                final Map.Entry<String, Location> e = batch.get(i);
+                if (index.get(e.getKey()) == e.getValue()) // else a put or delete came after the read: it wins
+                {
+                    append(Records.PUT, e.getKey(), values.get(i)); // points the index at the copy
+                    Hooks.reach(Hooks.Point.COMPACT_COPIED);
+                }
+            }
         }
         finally
         {
             writer.unlock();
         }
+        batch.clear();
+        values.clear();
     }
 
     /**
@@ -550,7 +731,23 @@ public final class LogStore implements AutoCloseable
         return compactions;
     }
 
-    /** @return reads that had to retry (a writer held the region, or compaction moved the record). */
+    /** @return gets served through a cached pointer (no region lookup, no lease). */
+    public long cachedGets()
+    {
+        return cachedGets.sum();
+    }
+
+    /**
+     * @return invalidations of segment subscriptions (a segment unmapped, moved or grown).
+     */
+    public long invalidations()
+    {
+        return invalidations.sum();
+    }
+
+    /**
+     * @return gets that retried (a writer held the region, or the segment went).
+     */
     public long readRetries()
     {
         return readRetries.sum();

@@ -80,6 +80,10 @@ public final class LogStoreMain implements Runnable
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             final Recorder putLatency = new Recorder(3);
             final Recorder getLatency = new Recorder(3);
+            final Histogram putDuringCompaction = new Histogram(3); // writer-0's puts that overlap a compaction
+            final Histogram cachedGets = new Histogram(3); // even readers: get (the pointer cache)
+            final Histogram uncachedGets = new Histogram(3); // odd readers: getUncached, the same keys and load
+            final AtomicBoolean compacting = new AtomicBoolean();
             final LongAdder puts = new LongAdder();
             final LongAdder gets = new LongAdder();
             final LongAdder wrong = new LongAdder();
@@ -100,8 +104,14 @@ public final class LogStoreMain implements Runnable
                             {
                                 final int k = random.nextInt(keys);
                                 final long t0 = System.nanoTime();
+                                final boolean during = compacting.get();
                                 store.put("key" + k, value(k, random.nextInt(1 << 20), valueSize));
-                                putLatency.recordValue(System.nanoTime() - t0);
+                                final long took = System.nanoTime() - t0;
+                                putLatency.recordValue(took);
+                                if (id == 0 && (during || compacting.get()))
+                                {
+                                    putDuringCompaction.recordValue(took); // one writer: no lock needed
+                                }
                                 puts.increment();
                                 if (++n % commitEvery == 0)
                                 {
@@ -120,14 +130,21 @@ public final class LogStoreMain implements Runnable
                     final int id = r;
                     threads.add(new Thread(() -> {
                         final SplittableRandom random = new SplittableRandom(1000 + id);
+                        final boolean cached = id % 2 == 0;
+                        final Histogram mine = cached ? cachedGets : uncachedGets;
                         try
                         {
                             while (!stop.get())
                             {
                                 final int k = random.nextInt(keys);
                                 final long t0 = System.nanoTime();
-                                final byte[] v = store.get("key" + k);
-                                getLatency.recordValue(System.nanoTime() - t0);
+                                final byte[] v = cached ? store.get("key" + k) : store.getUncached("key" + k);
+                                final long took = System.nanoTime() - t0;
+                                getLatency.recordValue(took);
+                                if (id < 2)
+                                {
+                                    mine.recordValue(took); // reader 0 and reader 1 only: a Histogram per thread
+                                }
                                 gets.increment();
                                 if (v != null && !valid(k, v, valueSize))
                                 {
@@ -142,8 +159,37 @@ public final class LogStoreMain implements Runnable
                     }, "reader-" + r));
                 }
                 final long start = System.nanoTime();
+                // Compaction on its own thread, every compactEvery seconds: the puts beside it are what is measured.
+                threads.add(new Thread(() -> {
+                    long next = start + compactEvery * 1_000_000_000L;
+                    try
+                    {
+                        while (compactEvery > 0 && !stop.get())
+                        {
+                            final long now = System.nanoTime();
+                            if (now < next)
+                            {
+                                Thread.sleep(Math.max(1, Math.min(100, (next - now) / 1_000_000)));
+                                continue;
+                            }
+                            compacting.set(true);
+                            try
+                            {
+                                store.compact();
+                            }
+                            finally
+                            {
+                                compacting.set(false);
+                            }
+                            next = System.nanoTime() + compactEvery * 1_000_000_000L;
+                        }
+                    }
+                    catch (final Throwable t)
+                    {
+                        failure.compareAndSet(null, t);
+                    }
+                }, "compactor"));
                 threads.forEach(Thread::start);
-                long lastCompaction = start;
                 Histogram putInterval = null;
                 Histogram getInterval = null;
                 long lastPuts = 0;
@@ -154,11 +200,6 @@ public final class LogStoreMain implements Runnable
                     while (System.nanoTime() < until)
                     {
                         Thread.sleep(Math.max(1, (until - System.nanoTime()) / 1_000_000));
-                    }
-                    if (compactEvery > 0 && System.nanoTime() - lastCompaction >= compactEvery * 1_000_000_000L)
-                    {
-                        store.compact();
-                        lastCompaction = System.nanoTime();
                     }
                     putInterval = putLatency.getIntervalHistogram(putInterval);
                     getInterval = getLatency.getIntervalHistogram(getInterval);
@@ -191,9 +232,21 @@ public final class LogStoreMain implements Runnable
                     gets.sum() / secs, getTotal.getValueAtPercentile(50) / 1e3,
                     getTotal.getValueAtPercentile(99) / 1e3, getTotal.getValueAtPercentile(99.9) / 1e3,
                     getTotal.getMaxValue() / 1e3);
-                out.printf("  compactions %d, segments %d, read retries %,d, wrong values %d, %s%n",
-                    store.compactions(), store.segmentCount(), store.readRetries(), wrong.sum(),
-                    store.space().readCounts());
+                out.printf("  puts during compactions (writer 0): %,d  p50 %.1fus p99 %.1fus p99.9 %.1fus max %.1fus%n",
+                    putDuringCompaction.getTotalCount(), putDuringCompaction.getValueAtPercentile(50) / 1e3,
+                    putDuringCompaction.getValueAtPercentile(99) / 1e3,
+                    putDuringCompaction.getValueAtPercentile(99.9) / 1e3, putDuringCompaction.getMaxValue() / 1e3);
+                printGets(out, "cached   (reader 0, get)        ", cachedGets, secs);
+                printGets(out, "uncached (reader 1, getUncached)", uncachedGets, secs);
+                if (cachedGets.getTotalCount() > 0 && uncachedGets.getTotalCount() > 0)
+                {
+                    out.printf("  cached/uncached: p50 %.2fx, mean %.2fx (same run, same keys and writers)%n",
+                        cachedGets.getValueAtPercentile(50) / (double)uncachedGets.getValueAtPercentile(50),
+                        cachedGets.getMean() / uncachedGets.getMean());
+                }
+                out.printf("  compactions %d, segments %d, read retries %,d, cached gets %,d, invalidations %,d, " +
+                    "wrong values %d, %s%n", store.compactions(), store.segmentCount(), store.readRetries(),
+                    store.cachedGets(), store.invalidations(), wrong.sum(), store.space().readCounts());
             }
             finally
             {
@@ -213,6 +266,13 @@ public final class LogStoreMain implements Runnable
             }
             return wrong.sum() == 0 ? 0 : 1;
         }
+    }
+
+    private static void printGets(final PrintStream out, final String what, final Histogram h, final double secs)
+    {
+        out.printf("  gets %s %,d (%,.0f/s)  p50 %.2fus p99 %.2fus mean %.3fus%n", what, h.getTotalCount(),
+            h.getTotalCount() / secs, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
+            h.getMean() / 1e3);
     }
 
     /** A value that names its key, so a reader can tell it got the right one. */

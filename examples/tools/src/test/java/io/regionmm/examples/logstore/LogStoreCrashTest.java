@@ -186,6 +186,7 @@ class LogStoreCrashTest
             case "RECORD_TORN" -> 900;
             case "GROW_BEFORE", "GROW_AFTER" -> 25;
             case "ROLLOVER" -> 3;
+            case "COMPACT_READ" -> 10;
             case "COMPACT_COPIED" -> 300;
             case "COMPACT_SYNCED" -> 2;
             case "COMPACT_DELETED" -> 3;

@@ -72,6 +72,110 @@ class LogStoreTest
     }
 
     @Test
+    void cachedGetsTouchNoRegionAndCompactionInvalidatesExactlyTheSealedSegments() throws Exception
+    {
+        final int keys = 8000;
+        try (LogStore store = LogStore.open(dir, SMALL))
+        {
+            for (int i = 0; i < keys; i++)
+            {
+                store.put("k" + i, bytes("v" + i));
+            }
+            assertTrue(store.segmentCount() > 2);
+            for (int i = 0; i < keys; i++)
+            {
+                assertArrayEquals(bytes("v" + i), store.get("k" + i)); // caches a pointer
+            }
+            final long before = store.cachedGets();
+            final var counts = store.space().readCounts();
+            for (int i = 0; i < keys; i++)
+            {
+                assertArrayEquals(bytes("v" + i), store.get("k" + i));
+            }
+            assertEquals(before + keys, store.cachedGets(), "every second get went through its pointer");
+            assertEquals(counts, store.space().readCounts(), "and none of them looked up a region");
+
+            final int sealed = store.segmentCount() - 1;
+            final long invalidations = store.invalidations();
+            store.compact();
+            assertEquals(invalidations + sealed, store.invalidations(), "one invalidation per unmapped segment");
+            final long afterCompaction = store.cachedGets();
+            for (int i = 0; i < keys; i++)
+            {
+                assertArrayEquals(bytes("v" + i), store.get("k" + i)); // moved keys: new locations, new pointers
+            }
+            assertTrue(store.cachedGets() - afterCompaction < keys, "pointers into the sealed segments were not used");
+            store.verify();
+        }
+    }
+
+    @Test
+    void putsGoOnWhileACompactionCopies() throws Exception
+    {
+        try (LogStore store = LogStore.open(dir, SMALL))
+        {
+            for (int i = 0; i < 5000; i++)
+            {
+                store.put("k" + i, bytes("v" + i));
+            }
+            final AtomicBoolean first = new AtomicBoolean(true);
+            final AtomicReference<String> failure = new AtomicReference<>();
+            Hooks.install(point -> {
+                if (point != Hooks.Point.COMPACT_READ || !first.compareAndSet(true, false))
+                {
+                    return;
+                }
+                // The compaction has read a batch and holds no writer lock: a put must go through now. (Bounded: a
+                // compaction that held the lock would make this wait time out, not hang.)
+                final CountDownLatch putDone = new CountDownLatch(1);
+                final Thread putter = new Thread(() -> {
+                    try
+                    {
+                        store.put("k1", bytes("new"));
+                        store.delete("k2");
+                        putDone.countDown();
+                    }
+                    catch (final Exception ex)
+                    {
+                        failure.set(ex.toString());
+                    }
+                });
+                putter.start();
+                try
+                {
+                    if (!putDone.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                    {
+                        failure.set("a put waited for the compaction");
+                    }
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try
+            {
+                assertTrue(store.compact() > 0);
+            }
+            finally
+            {
+                Hooks.install(null);
+            }
+            assertNull(failure.get());
+            assertArrayEquals(bytes("new"), store.get("k1"), "the put won over the compaction's copy");
+            assertNull(store.get("k2"), "the delete too");
+            assertArrayEquals(bytes("v3"), store.get("k3"));
+            store.verify();
+        }
+        try (LogStore store = LogStore.open(dir, SMALL))
+        {
+            assertArrayEquals(bytes("new"), store.get("k1"));
+            assertNull(store.get("k2"));
+            assertEquals(4999, store.size());
+        }
+    }
+
+    @Test
     void readersSeeRightValuesWhileSegmentsGrowMoveAndAreCompacted() throws Exception
     {
         final int keys = 500;

@@ -1,0 +1,224 @@
+package io.regionmm.space;
+
+import io.regionmm.lock.RacePoint;
+import io.regionmm.notify.Interval;
+import io.regionmm.notify.Invalidations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A space's range subscriptions, and the writer's side of invalidating them. The protocol itself (sequence,
+ * deferral, waiting) is {@link Invalidations}; this class calls the listeners and keeps them from calling back into
+ * the space in ways that would wait for the write section they run in.
+ *
+ * <p>Writers invalidate under the mm write lock, so on one thread at a time: the marker of the thread running a
+ * listener ({@code calling}) is a plain field, compared only with the current thread (a thread always sees its own
+ * writes; no other thread's write can make it equal to itself).
+ */
+final class Subscribers
+{
+    private static final Logger LOG = LoggerFactory.getLogger(Subscribers.class);
+
+    final Invalidations<Subscription> invalidations = new Invalidations<>();
+    private final Mm mm;
+    private Thread calling;
+
+    Subscribers(final Mm mm)
+    {
+        this.mm = mm;
+    }
+
+    Subscription subscribe(final long start, final long length, final InvalidationListener listener)
+    {
+        final String op = "subscribe";
+        Objects.requireNonNull(listener, "listener");
+        refuseInListener(op);
+        mm.checkOpen(op);
+        mm.window.checkRange(op, start, length);
+        final Subscription s = new Subscription(this, start, start + length, listener);
+        invalidations.insert(s.interval());
+        if (mm.isClosed())
+        {
+            // closed while subscribing: the close's invalidation may have missed it; it is dead either way
+            s.markClosed();
+            invalidations.remove(s.interval());
+            throw new SpaceClosedException(op);
+        }
+        return s;
+    }
+
+    void unsubscribe(final Subscription s)
+    {
+        refuseInListener("Subscription.close");
+        if (!s.markClosed())
+        {
+            return;
+        }
+        final long wait = invalidations.remove(s.interval());
+        if (wait == 0 || mm.lock.isWriteLockedByCurrentThread())
+        {
+            // Nothing running can call it; or what runs is this thread's own section, which skips closed
+            // subscriptions (and which this thread cannot wait for).
+            return;
+        }
+        while (!invalidations.awaitChange(wait, 1, TimeUnit.SECONDS))
+        {
+            LOG.debug("{}: close waits for a running invalidation", s);
+        }
+    }
+
+    boolean isSpaceClosed()
+    {
+        return mm.isClosed();
+    }
+
+    /** The subscriber's readBegin may not wait for its own thread, nor run in a listener. */
+    void checkUsable(final String op, final Subscription s)
+    {
+        refuseInListener(op);
+        if (s.closedFlag())
+        {
+            throw new IllegalStateException(op + ": " + s + " is closed");
+        }
+        mm.checkOpen(op);
+        if (mm.lock.isWriteLockedByCurrentThread() && invalidations.isInvalidating(s.interval()))
+        {
+            throw new IllegalStateException(op + ": " + s + " is being invalidated by this thread's own write " +
+                "section, which ends only when the section closes: build the pointers after it");
+        }
+    }
+
+    boolean inListener()
+    {
+        return calling == Thread.currentThread();
+    }
+
+    void refuseInListener(final String op)
+    {
+        if (calling == Thread.currentThread())
+        {
+            throw new IllegalStateException(op + ": called from an invalidation listener, which runs inside a " +
+                "write section; a listener only drops its pointers (under its own lock) and returns");
+        }
+    }
+
+    /**
+     * Invalidates [start, end) before a write changes it: every subscription overlapping it is told. The caller
+     * (the write section) must call {@link #end()} once for each call of this, failed or not, when the change is
+     * complete.
+     *
+     * @throws InvalidationRefusedException when a listener would block, returned false or threw; nothing changed.
+     */
+    void invalidate(final String op, final long start, final long end, final InvalidationCause cause,
+        final boolean mayBlock)
+    {
+        final long seq = invalidations.begin(start, end);
+        if (seq == 0)
+        {
+            return; // no subscription overlaps
+        }
+        RacePoint.INVALIDATION_BEGUN.reach();
+        final Invalidation inv = new Invalidation(start, end, cause, mayBlock);
+        final Subscription[] refusedBy = new Subscription[1];
+        final Throwable[] thrown = new Throwable[1];
+        final Thread outer = calling;
+        calling = Thread.currentThread();
+        try
+        {
+            invalidations.forEachOverlap(start, end, interval -> {
+                final Subscription s = interval.owner();
+                if (s.closedFlag())
+                {
+                    return true; // closed: removal deferred to the end of this invalidation
+                }
+                final boolean done;
+                try
+                {
+                    done = s.listener().invalidate(s, inv, seq);
+                }
+                catch (final RuntimeException | Error ex)
+                {
+                    refusedBy[0] = s;
+                    thrown[0] = ex;
+                    return false;
+                }
+                if (!done)
+                {
+                    refusedBy[0] = s;
+                    return false;
+                }
+                record(interval, s, seq);
+                return true;
+            });
+        }
+        finally
+        {
+            calling = outer;
+        }
+        if (refusedBy[0] != null)
+        {
+            final String why = thrown[0] != null ? "threw " + thrown[0] :
+                mayBlock ? "returned false although it may block" : "would block";
+            throw new InvalidationRefusedException(op, refusedBy[0], why, thrown[0]);
+        }
+        RacePoint.INVALIDATION_TOLD.reach();
+    }
+
+    /**
+     * The close's invalidation: every listener is told, whatever the others do (a failure is logged), since the
+     * close goes on.
+     */
+    void invalidateForClose(final long start, final long end)
+    {
+        final long seq = invalidations.begin(start, end);
+        if (seq == 0)
+        {
+            return;
+        }
+        final Invalidation inv = new Invalidation(start, end, InvalidationCause.CLOSE, true);
+        final Thread outer = calling;
+        calling = Thread.currentThread();
+        try
+        {
+            invalidations.forEachOverlap(start, end, interval -> {
+                final Subscription s = interval.owner();
+                if (!s.closedFlag())
+                {
+                    try
+                    {
+                        if (!s.listener().invalidate(s, inv, seq))
+                        {
+                            LOG.warn("close: the listener of {} returned false; the space closes anyway", s);
+                        }
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        LOG.error("close: the listener of {} threw; the space closes anyway", s, ex);
+                    }
+                    record(interval, s, seq);
+                }
+                return true;
+            });
+        }
+        finally
+        {
+            calling = outer;
+        }
+    }
+
+    private static void record(final Interval<Subscription> interval, final Subscription s, final long seq)
+    {
+        if (interval.sequence() != seq && !s.closedFlag())
+        {
+            interval.setSequence(seq); // the listener did not: still before the write changes anything
+        }
+    }
+
+    void end()
+    {
+        invalidations.end();
+    }
+}
