@@ -44,7 +44,8 @@ public abstract class LeaseViews
 
     /**
      * @param lease a {@code Lease} or {@code RangeLease}.
+     * @param op    the caller's operation, for messages.
      * @return its length in bytes (the region's, or the range's).
      */
-    public abstract long length(Object lease);
+    public abstract long length(Object lease, String op);
 }

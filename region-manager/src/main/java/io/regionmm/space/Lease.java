@@ -16,6 +16,9 @@ import java.lang.foreign.ValueLayout;
  * view into a range that has since become read-only (or a tombstone) is a SIGSEGV that kills the JVM; after
  * {@link #close()} using it throws {@link IllegalStateException}.
  *
+ * <p>The same memory as an Agrona buffer or a Chronicle store: {@code io.regionmm.view.AgronaView} and
+ * {@code io.regionmm.view.chronicle.ChronicleView}; like the writable segment, those views die with the lease.
+ *
  * <p>Obtained from {@link AddressSpace#lease}. Use and close it on the thread that took it (another thread's reads
  * and close throw {@link WrongThreadException} and change nothing; {@link #segment()} is read-only and may be
  * shared, its reads never fault). While it is open, that thread cannot write to the space (a writer waits for pins,

@@ -16,9 +16,9 @@ final class ViewOpener extends LeaseViews
     }
 
     @Override
-    public long length(final Object lease)
+    public long length(final Object lease, final String op)
     {
-        return pinOwner(lease, "length").viewLength();
+        return pinOwner(lease, op).viewLength();
     }
 
     private static PinOwner pinOwner(final Object lease, final String op)

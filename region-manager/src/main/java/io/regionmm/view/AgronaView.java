@@ -141,7 +141,7 @@ public final class AgronaView
 
     private static int wholeLength(final Object lease, final String op)
     {
-        final long length = LeaseViews.get().length(lease);
+        final long length = LeaseViews.get().length(lease, op);
         if (length > Integer.MAX_VALUE)
         {
             throw new RegionArgumentException(op, "the lease covers " + length + " bytes, more than an Agrona " +

@@ -170,7 +170,9 @@ class AgronaViewTest
                 assertThrows(IndexOutOfBoundsException.class, () -> b.putLong(SIZE - 4, 1));
                 assertThrows(IndexOutOfBoundsException.class, () -> b.getLong(-1));
                 assertThrows(UnsupportedOperationException.class, () -> b.wrap(0L, 8));
-                assertThrows(NullPointerException.class, () -> AgronaView.readOnly((Lease)null));
+                final NullPointerException none =
+                    assertThrows(NullPointerException.class, () -> AgronaView.readOnly((Lease)null));
+                assertEquals("AgronaView.readOnly: lease", none.getMessage());
             }
         }
     }

@@ -92,7 +92,7 @@ public final class ChronicleView
     private static BytesStore<?, Void> open(final Object lease, final String op, final boolean writable)
     {
         final LeaseViews views = LeaseViews.get();
-        final LeasedMemory m = views.open(lease, op, 0, views.length(lease), writable);
+        final LeasedMemory m = views.open(lease, op, 0, views.length(lease, op), writable);
         return new GuardedBytesStore(m.guard(), m.address(), m.length(), writable);
     }
 }
