@@ -16,6 +16,9 @@ import java.lang.foreign.ValueLayout;
  * view into a range that has since become read-only (or a tombstone) is a SIGSEGV that kills the JVM; after
  * {@link #close()} using it throws {@link IllegalStateException}.
  *
+ * <p>The same memory as an Agrona buffer or a Chronicle store: {@code io.regionmm.view.AgronaView} and
+ * {@code io.regionmm.view.chronicle.ChronicleView}; like the writable segment, those views die with the lease.
+ *
  * <p>Obtained from {@link AddressSpace#lease}. Use and close it on the thread that took it (another thread's reads
  * and close throw {@link WrongThreadException} and change nothing; {@link #segment()} is read-only and may be
  * shared, its reads never fault). While it is open, that thread cannot write to the space (a writer waits for pins,
@@ -157,11 +160,29 @@ public final class Lease extends PinOwner
     {
         checkOwner("writableSegment");
         checkOpen();
+        checkWritable("writableSegment");
+        return writableView(region.start(), region.length());
+    }
+
+    @Override
+    void checkWritable(final String op)
+    {
         if (region.protection() != Protection.READ_WRITE)
         {
-            throw new IllegalStateException("writableSegment: region " + region + " is read-only");
+            throw new IllegalStateException(op + ": region " + region + " is read-only");
         }
-        return writableView(region.start(), region.length());
+    }
+
+    @Override
+    long viewAddress()
+    {
+        return region.start();
+    }
+
+    @Override
+    long viewLength()
+    {
+        return region.length();
     }
 
     @Override

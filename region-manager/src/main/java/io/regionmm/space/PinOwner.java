@@ -1,11 +1,16 @@
 package io.regionmm.space;
 
+import io.regionmm.guard.LeaseGuard;
+import io.regionmm.guard.LeaseViews;
+import io.regionmm.guard.LeasedMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -30,6 +35,13 @@ abstract class PinOwner implements AutoCloseable
     private static final Mode MODE = Mode.of(System.getProperty("regionmm.leaseTracking", "off"));
     private static final Cleaner CLEANER = MODE == Mode.OFF ? null : Cleaner.create();
 
+    static
+    {
+        // The view packages (io.regionmm.view, .view.chronicle) open their guarded memory through this; installed
+        // here because no view can be asked for before a lease exists, and a lease initializes this class first.
+        LeaseViews.install(new ViewOpener());
+    }
+
     private enum Mode
     {
         OFF, SAMPLE, ALL;
@@ -47,6 +59,7 @@ abstract class PinOwner implements AutoCloseable
 
     private final Thread owner = Thread.currentThread();
     private Arena writeArena; // the writable views' arena: confined to the owner, closed before the pins go
+    private List<LeaseGuard> viewGuards; // the Agrona and Chronicle views' guards: killed before the pins go
     private Watch watch;
     private boolean closed; // read and written by the owner only
 
@@ -73,12 +86,61 @@ abstract class PinOwner implements AutoCloseable
         return MemorySegment.ofAddress(address).reinterpret(size, writeArena, null);
     }
 
-    /** Kills the writable views; called by release(), on the owner thread, before the pins are dropped. */
+    /**
+     * Opens a guarded stretch of the leased memory for a view (Agrona, Chronicle): its guard dies with the lease.
+     *
+     * @throws RegionArgumentException when the stretch is not inside the leased memory.
+     * @throws IllegalStateException   when the lease is closed, or {@code writable} and a region is read-only.
+     * @throws WrongThreadException    when called by another thread than the lease's owner.
+     */
+    final LeasedMemory openView(final String op, final long offset, final long length, final boolean writable)
+    {
+        checkOwner(op);
+        checkOpen();
+        if (offset < 0 || length < 0 || offset > viewLength() - length)
+        {
+            throw new RegionArgumentException(op, "[" + offset + ", +" + length + ") is outside the " + describe() +
+                " (" + viewLength() + " bytes)");
+        }
+        if (writable)
+        {
+            checkWritable(op);
+        }
+        final LeaseGuard guard = new LeaseGuard(owner, describe());
+        if (viewGuards == null)
+        {
+            viewGuards = new ArrayList<>(2);
+        }
+        viewGuards.add(guard);
+        return new LeasedMemory(viewAddress() + offset, length, writable, guard);
+    }
+
+    /** @return the first byte of the leased memory (the region's, or the range's). */
+    abstract long viewAddress();
+
+    /** @return how many bytes are leased. */
+    abstract long viewLength();
+
+    /** @throws IllegalStateException naming {@code op} and the region when a leased region is not READ_WRITE. */
+    abstract void checkWritable(String op);
+
+    /**
+     * Kills the writable segments and every view's guard; called by release(), on the owner thread, before the pins
+     * are dropped: once a pin is gone a writer may make the range read-only, and a write through a view would kill
+     * the JVM.
+     */
     final void closeWritableViews()
     {
         if (writeArena != null)
         {
             writeArena.close(); // confined to us, the owner: cannot fail here
+        }
+        if (viewGuards != null)
+        {
+            for (final LeaseGuard g : viewGuards)
+            {
+                g.kill();
+            }
         }
     }
 

@@ -55,14 +55,32 @@ public final class RangeLease extends PinOwner
     {
         checkOwner("writableSegment");
         checkOpen();
+        checkWritable("writableSegment");
+        return writableView(range.address(), range.byteSize());
+    }
+
+    @Override
+    void checkWritable(final String op)
+    {
         for (final Region r : regions)
         {
             if (r.protection() != Protection.READ_WRITE)
             {
-                throw new IllegalStateException("writableSegment: region " + r + " of the range is read-only");
+                throw new IllegalStateException(op + ": region " + r + " of the range is read-only");
             }
         }
-        return writableView(range.address(), range.byteSize());
+    }
+
+    @Override
+    long viewAddress()
+    {
+        return range.address();
+    }
+
+    @Override
+    long viewLength()
+    {
+        return range.byteSize();
     }
 
     @Override

@@ -32,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PublicApiTest
 {
-    private static final Set<String> EXPORTED = Set.of("io.regionmm.space", "io.regionmm.region");
+    private static final Set<String> EXPORTED = Set.of("io.regionmm.space", "io.regionmm.region", "io.regionmm.view",
+        "io.regionmm.view.chronicle");
     /**
      * Internal supertypes an exported type may have, and why that is safe. Region extends RegionLock so the lock
      * words sit in the region object itself (no extra load on the read path); RegionLock is not exported, so no
