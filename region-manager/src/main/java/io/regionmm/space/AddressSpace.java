@@ -102,6 +102,20 @@ public final class AddressSpace implements AutoCloseable
         return window.end;
     }
 
+    /**
+     * The whole window's memory, read-only, index 0 at {@link #windowStart()}: what a subscriber reads through the
+     * addresses it caches (see {@link Subscription}). Reads never fault (every part of the window that is not a
+     * region reads as zeros) but are not validated: what they return is only known to be a region's bytes when a
+     * lease pins it or a subscription's check passes after the read. After {@link #close()} every access throws
+     * {@link IllegalStateException}.
+     *
+     * @return the window's segment.
+     */
+    public MemorySegment memory()
+    {
+        return window.readOnly;
+    }
+
     // ------------------------------------------------------------------ files
 
     /**

@@ -286,6 +286,19 @@ class SubscriptionTest extends TrustFixture
     }
 
     @Test
+    void theWindowsMemoryReadsRegionsAndZerosAndIsGoneAfterClose() throws Exception
+    {
+        final long a = space.map(f1, 0, pages(2), Protection.READ_WRITE, Sharing.SHARED);
+        final MemorySegment memory = space.memory();
+        assertTrue(memory.isReadOnly());
+        assertEquals(space.windowEnd() - space.windowStart(), memory.byteSize());
+        assertEquals(stamp(1, 1), memory.get(ValueLayout.JAVA_LONG, a + pages(1) - space.windowStart()));
+        assertEquals(0, memory.get(ValueLayout.JAVA_LONG, a + pages(2) - space.windowStart()), "a tombstone");
+        space.close();
+        assertThrows(IllegalStateException.class, () -> memory.get(ValueLayout.JAVA_LONG, 0));
+    }
+
+    @Test
     void badRangesAreRefused()
     {
         final InvalidationListener l = (s, inv, seq) -> true;
