@@ -1,5 +1,6 @@
 package io.regionmm.bench;
 
+import io.regionmm.notify.Invalidations;
 import io.regionmm.region.Protection;
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.Subscription;
@@ -33,6 +34,9 @@ public class InvalidationCostBenchmark
 
     Fixture fx;
     Subscription[] subs;
+    /** The protocol alone, with the same number of intervals: the search without the system call around it. */
+    final Invalidations<Object> engine = new Invalidations<>();
+    long probe;
     long target;
     boolean readOnly;
 
@@ -51,7 +55,9 @@ public class InvalidationCostBenchmark
             subs[i] = space.subscribe(at, Fixture.PAGE, (s, inv, seq) -> {
                 throw new IllegalStateException("a write that overlaps no subscription told " + s);
             });
+            engine.insert(engine.newInterval(at, at + Fixture.PAGE, null));
         }
+        probe = target;
     }
 
     @TearDown(Level.Trial)
@@ -62,6 +68,19 @@ public class InvalidationCostBenchmark
             s.close();
         }
         fx.close();
+    }
+
+    /** An invalidation begun and ended on the protocol alone, of a page no interval overlaps. */
+    @Benchmark
+    public long beginEnd()
+    {
+        final long s = engine.begin(probe, probe + Fixture.PAGE);
+        engine.end();
+        if (s != 0)
+        {
+            throw new IllegalStateException("overlapped");
+        }
+        return s;
     }
 
     /** Toggles the target's protection: READ_WRITE, READ, ... (each call a one-shot write section). */
