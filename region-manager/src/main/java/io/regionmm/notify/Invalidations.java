@@ -242,6 +242,14 @@ public final class Invalidations<T>
      */
     public long readBegin(final Interval<T> n)
     {
+        // Without the lock first: an odd sequence of the interval that differs from the space's means no running
+        // invalidation has recorded itself there (it may start right after: the retry check sees it then). The
+        // interval's sequence is read before the space's, so one recorded by a running invalidation is seen equal.
+        final long quick = n.sequence();
+        if ((quick & 1) != 0 && quick != seq)
+        {
+            return quick;
+        }
         lock.lock();
         try
         {

@@ -79,7 +79,15 @@ public class InvalidationsLincheckTest
         while (true)
         {
             final Interval<Object> n = currentSub();
-            final long s = inv.readBegin(n);
+            final long s;
+            try
+            {
+                s = inv.readBegin(n);
+            }
+            catch (final IllegalStateException replaced)
+            {
+                continue; // resubscribe removed it meanwhile: begin again on the new one
+            }
             final int v = cell;
             cacheLock.lock();
             try

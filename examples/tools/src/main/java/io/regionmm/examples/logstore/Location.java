@@ -12,14 +12,17 @@ import java.util.Objects;
 final class Location
 {
     /**
-     * A pointer to a record's mapped bytes.
+     * A pointer to a record's value in mapped memory. The record's checksum was verified when the pointer was made;
+     * while the subscription's sequence holds, the bytes cannot have changed, so a read through it copies the value
+     * and checks the sequence, nothing else.
      *
      * @param memory       the region's memory (a view that never faults: an unmapped range reads as zeros).
-     * @param offset       the record's offset in it.
+     * @param valueOffset  the value's offset in it.
+     * @param valueLength  the value's length.
      * @param subscription the segment's subscription it was validated under.
      * @param sequence     what readBegin returned.
      */
-    record Pointer(MemorySegment memory, long offset, Subscription subscription, long sequence)
+    record Pointer(MemorySegment memory, long valueOffset, int valueLength, Subscription subscription, long sequence)
     {
     }
 

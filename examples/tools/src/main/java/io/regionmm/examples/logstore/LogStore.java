@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -359,23 +358,22 @@ public final class LogStore implements AutoCloseable
             return null;
         }
         final Location.Pointer p = loc.pointer;
-        if (p != null)
+        if (p != null && !p.subscription().checkRetry(p.sequence())) // stale already: no copy to throw away
         {
-            Records.Parsed r;
+            final byte[] value = new byte[p.valueLength()];
             try
             {
-                r = Records.read(p.memory(), p.offset(), p.offset() + loc.length());
+                MemorySegment.copy(p.memory(), ValueLayout.JAVA_BYTE, p.valueOffset(), value, 0, value.length);
             }
             catch (final IllegalStateException closed)
             {
-                r = null; // the space closed: the slow path says so
+                return lookUp(key, true); // the space closed: the slow path says so
             }
-            VarHandle.acquireFence(); // the bytes above were read before the check below
-            if (!p.subscription().checkRetry(p.sequence()))
+            if (!p.subscription().checkRetry(p.sequence())) // fences the copy above before its load
             {
-                // No invalidation of the segment had started when the read ended: the bytes are the record's.
+                // No invalidation of the segment had started when the copy ended: the bytes are the value's.
                 cachedGets.increment();
-                return valueOf(r, key, loc);
+                return value;
             }
         }
         return lookUp(key, true);
@@ -432,7 +430,8 @@ public final class LogStore implements AutoCloseable
             }
             if (got == 1)
             {
-                final byte[] value = valueOf(Records.read(MemorySegment.ofArray(copy), 0, copy.length), key, loc);
+                final Records.Parsed r = Records.read(MemorySegment.ofArray(copy), 0, copy.length);
+                final byte[] value = valueOf(r, key, loc);
                 if (seq != 0 && address >= sub.start() && address + loc.length() <= sub.end())
                 {
                     seg.cacheLock.lock();
@@ -440,7 +439,8 @@ public final class LogStore implements AutoCloseable
                     {
                         if (!sub.readRetry(seq))
                         {
-                            loc.pointer = new Location.Pointer(memory[0], offsetInRegion[0], sub, seq);
+                            loc.pointer = new Location.Pointer(memory[0], offsetInRegion[0] + Records.valueOffset(r),
+                                value.length, sub, seq);
                         }
                     }
                     finally

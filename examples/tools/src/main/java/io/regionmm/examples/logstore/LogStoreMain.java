@@ -65,6 +65,9 @@ public final class LogStoreMain implements Runnable
         int compactEvery;
         @Option(names = "--commit-every", defaultValue = "1000", description = "puts per writer between commits")
         int commitEvery;
+        @Option(names = "--puts-per-second", defaultValue = "0",
+            description = "each writer's pace (0: as fast as it goes; a read-mostly store puts far less)")
+        long putsPerSecond;
         @Option(names = "--segment-size", defaultValue = "8388608")
         long segmentSize;
         @Option(names = "--dir", description = "store folder (default: a temporary one, deleted after)")
@@ -81,8 +84,10 @@ public final class LogStoreMain implements Runnable
             final Recorder putLatency = new Recorder(3);
             final Recorder getLatency = new Recorder(3);
             final Histogram putDuringCompaction = new Histogram(3); // writer-0's puts that overlap a compaction
-            final Histogram cachedGets = new Histogram(3); // even readers: get (the pointer cache)
-            final Histogram uncachedGets = new Histogram(3); // odd readers: getUncached, the same keys and load
+            // Every reader alternates get (the pointer cache) and getUncached, op by op, each into its own pair of
+            // histograms: the two paths share threads, keys and load, so scheduling cannot favour one.
+            final Histogram[] cachedGetsOf = new Histogram[readers];
+            final Histogram[] uncachedGetsOf = new Histogram[readers];
             final AtomicBoolean compacting = new AtomicBoolean();
             final LongAdder puts = new LongAdder();
             final LongAdder gets = new LongAdder();
@@ -91,18 +96,34 @@ public final class LogStoreMain implements Runnable
             final Histogram getTotal = new Histogram(3);
             try (LogStore store = LogStore.open(folder, new LogStore.Options(segmentSize, 1L << 20)))
             {
+                for (int k = 0; k < keys; k++)
+                {
+                    store.put("key" + k, value(k, 0, valueSize)); // every key present before anyone reads
+                }
+                store.commit();
                 final List<Thread> threads = new ArrayList<>();
                 for (int w = 0; w < writers; w++)
                 {
                     final int id = w;
                     threads.add(new Thread(() -> {
                         final SplittableRandom random = new SplittableRandom(id);
+                        final long paceStart = System.nanoTime();
                         long n = 0;
                         try
                         {
                             while (!stop.get())
                             {
                                 final int k = random.nextInt(keys);
+                                if (putsPerSecond > 0)
+                                {
+                                    // paced: wait for this put's slot (a bench, not a test: parking is the point)
+                                    final long slot = paceStart + n * 1_000_000_000L / putsPerSecond;
+                                    final long ahead = slot - System.nanoTime();
+                                    if (ahead > 0)
+                                    {
+                                        java.util.concurrent.locks.LockSupport.parkNanos(ahead);
+                                    }
+                                }
                                 final long t0 = System.nanoTime();
                                 final boolean during = compacting.get();
                                 store.put("key" + k, value(k, random.nextInt(1 << 20), valueSize));
@@ -130,21 +151,22 @@ public final class LogStoreMain implements Runnable
                     final int id = r;
                     threads.add(new Thread(() -> {
                         final SplittableRandom random = new SplittableRandom(1000 + id);
-                        final boolean cached = id % 2 == 0;
-                        final Histogram mine = cached ? cachedGets : uncachedGets;
+                        final Histogram cachedMine = new Histogram(3);
+                        final Histogram uncachedMine = new Histogram(3);
+                        cachedGetsOf[id] = cachedMine;
+                        uncachedGetsOf[id] = uncachedMine;
+                        boolean cached = false;
                         try
                         {
                             while (!stop.get())
                             {
                                 final int k = random.nextInt(keys);
                                 final long t0 = System.nanoTime();
+                                cached = !cached;
                                 final byte[] v = cached ? store.get("key" + k) : store.getUncached("key" + k);
                                 final long took = System.nanoTime() - t0;
                                 getLatency.recordValue(took);
-                                if (id < 2)
-                                {
-                                    mine.recordValue(took); // reader 0 and reader 1 only: a Histogram per thread
-                                }
+                                (cached ? cachedMine : uncachedMine).recordValue(took);
                                 gets.increment();
                                 if (v != null && !valid(k, v, valueSize))
                                 {
@@ -236,11 +258,18 @@ public final class LogStoreMain implements Runnable
                     putDuringCompaction.getTotalCount(), putDuringCompaction.getValueAtPercentile(50) / 1e3,
                     putDuringCompaction.getValueAtPercentile(99) / 1e3,
                     putDuringCompaction.getValueAtPercentile(99.9) / 1e3, putDuringCompaction.getMaxValue() / 1e3);
-                printGets(out, "cached   (reader 0, get)        ", cachedGets, secs);
-                printGets(out, "uncached (reader 1, getUncached)", uncachedGets, secs);
+                final Histogram cachedGets = new Histogram(3);
+                final Histogram uncachedGets = new Histogram(3);
+                for (int r = 0; r < readers; r++)
+                {
+                    cachedGets.add(cachedGetsOf[r]);
+                    uncachedGets.add(uncachedGetsOf[r]);
+                }
+                printGets(out, "cached   (get)        ", cachedGets, secs);
+                printGets(out, "uncached (getUncached)", uncachedGets, secs);
                 if (cachedGets.getTotalCount() > 0 && uncachedGets.getTotalCount() > 0)
                 {
-                    out.printf("  cached/uncached: p50 %.2fx, mean %.2fx (same run, same keys and writers)%n",
+                    out.printf("  cached/uncached: p50 %.2fx, mean %.2fx (same run, same threads, alternating)%n",
                         cachedGets.getValueAtPercentile(50) / (double)uncachedGets.getValueAtPercentile(50),
                         cachedGets.getMean() / uncachedGets.getMean());
                 }

@@ -59,6 +59,12 @@ final class Records
     {
     }
 
+    /** @return where a parsed record's value starts, from the record's start. */
+    static int valueOffset(final Parsed r)
+    {
+        return HEADER + 1 + 4 + r.key().length;
+    }
+
     /**
      * @param src    the bytes.
      * @param offset where the record starts.
