@@ -3,6 +3,8 @@
  */
 module io.regionmm.examples {
     requires transitive io.regionmm.region;
+    // the shell's `index` command: a Lucene index read through a RegionDirectory in the shell's space
+    requires io.regionmm.lucene;
     requires info.picocli;
     requires org.slf4j;
     requires HdrHistogram;

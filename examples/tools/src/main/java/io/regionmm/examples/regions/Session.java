@@ -6,7 +6,9 @@ import io.regionmm.region.Region;
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.MappingException;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -24,6 +26,8 @@ final class Session implements AutoCloseable
     private final Map<Path, FileHandle> files = new HashMap<>();
     // start -> end of ranges that have held a region (coalesced)
     private final TreeMap<Long, Long> everMapped = new TreeMap<>();
+    // the Lucene index opened by `index`, if any; closed by `close-index` or with the session
+    LuceneIndex index;
 
     Session(final AddressSpace space, final PrintStream out)
     {
@@ -105,9 +109,31 @@ final class Session implements AutoCloseable
         return everMapped;
     }
 
+    /** Closes the open index, if any: its reader's inputs unmap their files. */
+    void closeIndex() throws IOException
+    {
+        final LuceneIndex open = index;
+        index = null;
+        if (open != null)
+        {
+            open.close();
+        }
+    }
+
     @Override
     public void close()
     {
-        space.close();
+        try
+        {
+            closeIndex();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        finally
+        {
+            space.close();
+        }
     }
 }

@@ -30,7 +30,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "", subcommands = {Shell.MapCmd.class, Shell.UnmapCmd.class, Shell.SplitCmd.class,
     Shell.MergeCmd.class, Shell.RemapCmd.class, Shell.ProtectCmd.class, Shell.AdviseCmd.class, Shell.SyncCmd.class,
-    Shell.LockCmd.class, Shell.UnlockCmd.class, Shell.ShowCmd.class, Shell.VerifyCmd.class, Shell.HelpCmd.class})
+    Shell.LockCmd.class, Shell.UnlockCmd.class, Shell.ShowCmd.class, Shell.VerifyCmd.class, Shell.IndexCmd.class,
+    Shell.CloseIndexCmd.class, Shell.HelpCmd.class})
 final class Shell
 {
     final Session session;
@@ -378,6 +379,10 @@ final class Shell
             {
                 s().out.printf("  #%-3d %s%n", i, regions.get(i));
             }
+            if (s().index != null)
+            {
+                s().out.println(s().index.summary());
+            }
             if (svg != null)
             {
                 s().remember();
@@ -399,6 +404,58 @@ final class Shell
             s().out.print(report.table());
             s().out.println(report.agrees() ? "agrees with the kernel" : "DISAGREES with the kernel");
             return report.agrees() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "index", description = "index DIR [--create DOCS] [--seed S]: open the Lucene index in DIR " +
+        "through a RegionDirectory in this space (its files become regions); --create first writes a demo index")
+    static final class IndexCmd extends Sub
+    {
+        @Parameters(index = "0", description = "the index folder")
+        Path dir;
+        @Option(names = "--create", description = "first write an index of this many seeded documents")
+        Long create;
+        @Option(names = "--seed", defaultValue = "1", description = "the demo corpus' seed")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            if (s().index != null)
+            {
+                throw new IllegalStateException("index " + s().index.path + " is open (close-index first)");
+            }
+            if (create != null)
+            {
+                if (create < 0)
+                {
+                    throw new IllegalArgumentException("--create " + create + ": a number of documents is >= 0");
+                }
+                LuceneIndex.create(dir, create, seed);
+                done("created index " + dir + ": " + create + " documents (seed " + seed + ")");
+            }
+            s().index = LuceneIndex.open(dir, s().space);
+            done("opened " + s().index.summary());
+            return 0;
+        }
+    }
+
+    @Command(name = "close-index", description = "close-index: close the index's reader and directory (unmaps its " +
+        "files)")
+    static final class CloseIndexCmd extends Sub
+    {
+        @Override
+        public Integer call() throws Exception
+        {
+            if (s().index == null)
+            {
+                throw new IllegalStateException("no index is open (index DIR opens one)");
+            }
+            final Path path = s().index.path;
+            final int files = s().index.directory.mappedFiles();
+            s().closeIndex();
+            done("closed index " + path + ": unmapped " + files + " files");
+            return 0;
         }
     }
 
