@@ -454,6 +454,17 @@ public final class WriteSection implements AutoCloseable
                     throw new RegionArgumentException(op, r + " maps a file opened read-only; it cannot become " +
                         "READ_WRITE SHARED");
                 }
+                if (r.sharing() == Sharing.SHARED && r.protection() == Protection.READ)
+                {
+                    // A READ region may end inside its file's last page (see map); written, those bytes past the
+                    // end would be lost without an error.
+                    final long size = mm.fileSize(op, r.file());
+                    if (r.fileOffsetOf(Math.min(r.end(), start + length)) > size)
+                    {
+                        throw new RegionArgumentException(op, "the range ends past the end of the file of " + r +
+                            " (" + size + " bytes): writes there would be lost; grow the file first");
+                    }
+                }
             }
         }
         changeRange(op, start, length, InvalidationCause.PROTECT,

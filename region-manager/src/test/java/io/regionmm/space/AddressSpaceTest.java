@@ -332,6 +332,12 @@ class AddressSpaceTest
         assertTrue(assertThrows(RegionArgumentException.class,
             () -> space.map(f, 0, 3 * PAGE, Protection.READ, Sharing.SHARED)).getMessage()
             .contains("past the end"), "a page wholly past the end faults");
+        final List<Region> before = regions();
+        assertTrue(assertThrows(RegionArgumentException.class,
+            () -> space.protect(a, 2 * PAGE, Protection.READ_WRITE)).getMessage()
+            .contains("past the end"), "nor may it become writable later");
+        assertEquals(before, regions(), "nothing changed");
+        space.protect(a, PAGE, Protection.READ_WRITE); // the first page is wholly inside the file: fine
         space.verify();
     }
 
