@@ -141,16 +141,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void releaseFile(final FileHandle file)
     {
-        mm.checkWritable("releaseFile");
-        final boolean opened = gate.enter("releaseFile");
-        try
-        {
-            mm.files.release("releaseFile", file);
-        }
-        finally
-        {
-            gate.exit(opened);
-        }
+        gate.releaseFile(file);
     }
 
     /**
@@ -348,18 +339,7 @@ public final class AddressSpace implements AutoCloseable
         {
             // Read-ahead changes no mapping and no byte: the mm lock shared (as sync), so prefetching readers do
             // not queue behind each other or behind writers as a write section would.
-            mm.subscribers.refuseInListener("advise");
-            mm.checkOpen("advise");
-            lock.readLock();
-            try
-            {
-                mm.checkOpen("advise");
-                mm.willNeed(start, length);
-            }
-            finally
-            {
-                lock.readUnlock();
-            }
+            mm.shared("advise", () -> mm.willNeed(start, length));
             return;
         }
         gate.run("advise", w -> w.advise(start, length, advice));
@@ -397,17 +377,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void sync(final long start, final long length, final SyncMode mode) throws MappingException
     {
-        mm.checkOpen("sync");
-        lock.readLock();
-        try
-        {
-            mm.checkOpen("sync");
-            mm.sync(start, length, mode);
-        }
-        finally
-        {
-            lock.readUnlock();
-        }
+        mm.shared("sync", () -> mm.sync(start, length, mode));
     }
 
     // ------------------------------------------------------------------ readers (the ladder: ReadLadder)

@@ -187,6 +187,34 @@ final class Mm
         }
     }
 
+    /** A call that changes no mapping. */
+    @FunctionalInterface
+    interface SharedCall
+    {
+        void run() throws MappingException;
+    }
+
+    /**
+     * Runs a call that changes no mapping (msync, read-ahead) under the mm lock shared: it sees a map that does not
+     * change under it, and waits for no other such call. Not from a listener (the shared lock could wait for the
+     * section it runs in).
+     */
+    void shared(final String op, final SharedCall call) throws MappingException
+    {
+        subscribers.refuseInListener(op);
+        checkOpen(op);
+        lock.readLock();
+        try
+        {
+            checkOpen(op);
+            call.run();
+        }
+        finally
+        {
+            lock.readUnlock();
+        }
+    }
+
     /** MADV_WILLNEED over a mapped range; called with the mm lock held (shared is enough: nothing changes). */
     void willNeed(final long start, final long length) throws MappingException
     {
@@ -271,7 +299,6 @@ final class Mm
             throw new RegionBusyException("close", "another thread held the mm lock for " + unit.toNanos(timeout) +
                 " ns");
         }
-        boolean invalidating = false;
         try
         {
             if (closed)
@@ -293,7 +320,6 @@ final class Mm
             // every listener CLOSE. (Listeners take no leases, so locking first cannot wait for one.) The
             // invalidation ends after the teardown, with the write lock still held, so a subscriber's readBegin
             // that waited for it finds the space closed.
-            invalidating = true;
             subscribers.invalidateForClose(window.base, window.end);
             markClosed();
             mapCount.release();
@@ -314,10 +340,7 @@ final class Mm
         }
         finally
         {
-            if (invalidating)
-            {
-                subscribers.end();
-            }
+            subscribers.endAll();
             lock.endWrite();
         }
     }

@@ -304,6 +304,36 @@ final class Rollback
         }
     }
 
+    /**
+     * Refuses to make SHARED regions writable over [.., stop) when their file is open read-only, or when the range
+     * ends past the file's end: a READ region may end inside its file's last page (see map), and bytes written past
+     * the end would be lost without an error.
+     */
+    void checkMayBecomeWritable(final String op, final List<Region> regions, final long stop) throws MappingException
+    {
+        for (final Region r : regions)
+        {
+            if (r.sharing() != Sharing.SHARED)
+            {
+                continue;
+            }
+            if (!r.file().writable())
+            {
+                throw new RegionArgumentException(op, r + " maps a file opened read-only; it cannot become " +
+                    "READ_WRITE SHARED");
+            }
+            if (r.protection() == Protection.READ)
+            {
+                final long size = mm.fileSize(op, r.file());
+                if (r.fileOffsetOf(Math.min(r.end(), stop)) > size)
+                {
+                    throw new RegionArgumentException(op, "the range ends past the end of the file of " + r + " (" +
+                        size + " bytes): writes there would be lost; grow the file first");
+                }
+            }
+        }
+    }
+
     private static void refuseGrowth(final String op, final FileHandle file, final long required,
         final boolean allowed, final long size)
     {

@@ -25,6 +25,9 @@ final class Subscribers
     final Invalidations<Subscription> invalidations = new Invalidations<>();
     private final Mm mm;
     private Thread calling;
+    // Invalidations begun by the open write section (or the close), all ended by endAll as it ends; touched only
+    // under the mm write lock.
+    private int begun;
 
     Subscribers(final Mm mm)
     {
@@ -127,15 +130,15 @@ final class Subscribers
     }
 
     /**
-     * Invalidates [start, end) before a write changes it: every subscription overlapping it is told. The caller
-     * (the write section) must call {@link #end()} once for each call of this, failed or not, when the change is
-     * complete.
+     * Invalidates [start, end) before a write changes it: every subscription overlapping it is told. The write
+     * section calls {@link #endAll()} as it ends, when every change is published.
      *
      * @throws InvalidationRefusedException when a listener would block, returned false or threw; nothing changed.
      */
     void invalidate(final String op, final long start, final long end, final InvalidationCause cause,
         final boolean mayBlock)
     {
+        begun++; // a refused invalidation has begun too, and must end
         final long seq = invalidations.begin(start, end);
         if (seq == 0)
         {
@@ -194,6 +197,7 @@ final class Subscribers
      */
     void invalidateForClose(final long start, final long end)
     {
+        begun++;
         final long seq = invalidations.begin(start, end);
         if (seq == 0)
         {
@@ -238,8 +242,12 @@ final class Subscribers
         }
     }
 
-    void end()
+    /** Ends every invalidation begun in the write section that is ending (under the mm write lock). */
+    void endAll()
     {
-        invalidations.end();
+        for (; begun > 0; begun--)
+        {
+            invalidations.end();
+        }
     }
 }

@@ -47,7 +47,6 @@ public final class WriteSection implements AutoCloseable
     private final long seq;
     private final long timeoutNs; // 0: waits for leases as long as they are held
     private final boolean mayBlock; // false: opened non-blocking; listeners are told they may not block
-    private int invalidations; // begun by this section's operations; all end as the section ends
     private final Thread owner = Thread.currentThread();
     private boolean open = true;
 
@@ -80,7 +79,7 @@ public final class WriteSection implements AutoCloseable
         if (open)
         {
             open = false;
-            endInvalidations();
+            mm.subscribers.endAll(); // every change is published: subscribers may rebuild from the new map
             ended.accept(this);
             lock.endWrite();
         }
@@ -109,7 +108,7 @@ public final class WriteSection implements AutoCloseable
             throw new IllegalStateException("downgrade: the write section is closed");
         }
         open = false;
-        endInvalidations();
+        mm.subscribers.endAll();
         ended.accept(this);
         lock.downgrade();
         final boolean[] released = new boolean[1];
@@ -126,26 +125,12 @@ public final class WriteSection implements AutoCloseable
     }
 
     /**
-     * Ends the invalidations this section's operations began: every change they announced is published, so a
-     * subscriber's readBegin that waited for them may build pointers from the new map (whose regions unlock as the
-     * section ends, right after).
-     */
-    private void endInvalidations()
-    {
-        for (; invalidations > 0; invalidations--)
-        {
-            mm.subscribers.end();
-        }
-    }
-
-    /**
      * Tells the subscriptions overlapping [start, end) that their memory is about to change: after the operation's
      * checks, before it write-locks a region or makes a system call, so a listener that refuses leaves everything as
      * it was. The invalidation stays running until the section ends.
      */
     private void invalidate(final String op, final long start, final long end, final InvalidationCause cause)
     {
-        invalidations++; // counted before the call: a refused invalidation has begun too, and must end
         mm.subscribers.invalidate(op, start, end, cause, mayBlock);
     }
 
@@ -447,25 +432,7 @@ public final class WriteSection implements AutoCloseable
         Window.requireCovered(op, m, start, start + length);
         if (protection == Protection.READ_WRITE)
         {
-            for (final Region r : m.regionsIn(start, start + length))
-            {
-                if (r.sharing() == Sharing.SHARED && !r.file().writable())
-                {
-                    throw new RegionArgumentException(op, r + " maps a file opened read-only; it cannot become " +
-                        "READ_WRITE SHARED");
-                }
-                if (r.sharing() == Sharing.SHARED && r.protection() == Protection.READ)
-                {
-                    // A READ region may end inside its file's last page (see map); written, those bytes past the
-                    // end would be lost without an error.
-                    final long size = mm.fileSize(op, r.file());
-                    if (r.fileOffsetOf(Math.min(r.end(), start + length)) > size)
-                    {
-                        throw new RegionArgumentException(op, "the range ends past the end of the file of " + r +
-                            " (" + size + " bytes): writes there would be lost; grow the file first");
-                    }
-                }
-            }
+            rollback.checkMayBecomeWritable(op, m.regionsIn(start, start + length), start + length);
         }
         changeRange(op, start, length, InvalidationCause.PROTECT,
             r -> r.protection() == protection ? null : r.with(seq, protection, r.advice(), r.locked()),

@@ -1,6 +1,7 @@
 package io.regionmm.space;
 
 import io.regionmm.lock.MmLock;
+import io.regionmm.region.FileHandle;
 
 import java.util.concurrent.TimeUnit;
 
@@ -167,6 +168,21 @@ final class WriterGate
         {
             lock.endWrite();
             throw ex;
+        }
+    }
+
+    /** Releases a file under the write lock (or this thread's section): no section can be using its descriptor. */
+    void releaseFile(final FileHandle file)
+    {
+        mm.checkWritable("releaseFile");
+        final boolean opened = enter("releaseFile");
+        try
+        {
+            mm.files.release("releaseFile", file);
+        }
+        finally
+        {
+            exit(opened);
         }
     }
 
