@@ -327,20 +327,6 @@ public final class Invalidations<T>
         }
     }
 
-    /** @return invalidations running. */
-    public int active()
-    {
-        lock.lock();
-        try
-        {
-            return active;
-        }
-        finally
-        {
-            lock.unlock();
-        }
-    }
-
     private void defer(final Interval<T> n, final Interval.State state)
     {
         n.state = state;

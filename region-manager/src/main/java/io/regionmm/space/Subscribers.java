@@ -115,11 +115,6 @@ final class Subscribers
         }
     }
 
-    boolean inListener()
-    {
-        return calling == Thread.currentThread();
-    }
-
     void refuseInListener(final String op)
     {
         if (calling == Thread.currentThread())
