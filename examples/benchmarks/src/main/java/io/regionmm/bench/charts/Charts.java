@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -14,7 +15,7 @@ import java.util.TreeMap;
 /**
  * Charts from JMH's JSON results ({@code -rf json -rff FILE}): one SVG bar chart per benchmark class (and per
  * combination of its parameters), a bar per benchmark method with its score and its ratio to the class's
- * {@code raw} method written on it, and {@code ratios.md}, a markdown table per chart of the same ratios.
+ * {@code raw} method (drawn first) written on it, and {@code ratios.md}, a markdown table per chart of the same ratios.
  * A ratio is the cost relative to raw whatever the mode: score / raw for time modes, raw / score for throughput;
  * above 1 is slower than raw. Usage: {@code Charts RESULTS.json OUT_DIR}.
  */
@@ -56,6 +57,8 @@ public final class Charts
         final StringBuilder md = new StringBuilder();
         for (final Map.Entry<String, List<Result>> g : groups.entrySet())
         {
+            // the baseline first, the others in JMH's (alphabetical) order
+            g.getValue().sort(Comparator.comparing(r -> !r.method().equals(BASELINE)));
             final String file = g.getKey().replaceAll("[^A-Za-z0-9=_.-]+", "_") + ".svg";
             Files.writeString(out.resolve(file), svg(g.getKey(), g.getValue()), StandardCharsets.UTF_8);
             md.append(table(g.getKey(), file, g.getValue()));
