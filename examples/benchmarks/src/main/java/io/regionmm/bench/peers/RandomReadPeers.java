@@ -29,6 +29,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
@@ -225,6 +227,51 @@ public class RandomReadPeers
     public long raw()
     {
         return raw.get(ValueLayout.JAVA_LONG, next());
+    }
+
+    /** @return the next offset moved into its piece's first page: 1 024 pages (4 MiB) instead of the whole file. */
+    private long nextHot()
+    {
+        final long at = next();
+        return at / PIECE * PIECE + (at & (PAGE - 1));
+    }
+
+    /** raw over the 1 024 first pages only: the reads hit the caches and the TLB. */
+    @Benchmark
+    public long rawHot()
+    {
+        return raw.get(ValueLayout.JAVA_LONG, nextHot());
+    }
+
+    /** A lease per read over the 1 024 first pages only: what the lease costs when the memory read is cheap. */
+    @Benchmark
+    public long regionmmLeasePerReadHot()
+    {
+        final long at = base + nextHot();
+        try (Lease l = space.lease(at))
+        {
+            return l.getLong(at - l.region().start());
+        }
+    }
+
+    private static final VarHandle COUNT = MethodHandles.arrayElementVarHandle(int[].class);
+    private final int[] pinCounts = new int[PIECES * 16]; // one 64-byte line per piece, as a region has its own
+
+    /**
+     * The floor of any reference-count pin, regionmm's or anyone's: the raw read between an atomic increment and a
+     * release decrement of the piece's count. On x86 the increment is a locked instruction, a full barrier: it
+     * waits for the previous read's cache miss, so over a file larger than the caches every read pays the whole
+     * memory latency, where the raw reads overlap theirs (what separates a lease per read from raw here).
+     */
+    @Benchmark
+    public long rawWithRefcountPin()
+    {
+        final long at = next();
+        final int slot = (int)(at / PIECE) * 16;
+        COUNT.getAndAdd(pinCounts, slot, 1);
+        final long v = raw.get(ValueLayout.JAVA_LONG, at);
+        COUNT.getAndAddRelease(pinCounts, slot, -1);
+        return v;
     }
 
     @Benchmark
