@@ -21,11 +21,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
@@ -56,22 +53,19 @@ public final class LogStore implements AutoCloseable
     }
 
     private static final long BUSY = -1;
-    /** Copies appended per hold of the writer lock: a put waits for at most this many appends. */
-    private static final int COPY_BATCH = 32;
 
-    private final Path dir;
+    final Path dir;
     private final Options options;
-    private final AddressSpace space;
+    final AddressSpace space;
     private final long page;
-    private final ConcurrentHashMap<String, Location> index = new ConcurrentHashMap<>();
-    private final List<Segment> segments = new CopyOnWriteArrayList<>();
-    private final ReentrantLock writer = new ReentrantLock();
-    private final ReentrantLock compacting = new ReentrantLock(); // one compaction at a time; puts go on beside it
+    final ConcurrentHashMap<String, Location> index = new ConcurrentHashMap<>();
+    final List<Segment> segments = new CopyOnWriteArrayList<>();
+    final ReentrantLock writer = new ReentrantLock();
     private final LongAdder readRetries = new LongAdder();
     private final LongAdder cachedGets = new LongAdder();
     private final LongAdder invalidations = new LongAdder();
-    private volatile Segment active;
-    private volatile int compactions;
+    private final Compactor compactor = new Compactor(this);
+    volatile Segment active;
 
     private LogStore(final Path dir, final Options options) throws IOException
     {
@@ -160,7 +154,7 @@ public final class LogStore implements AutoCloseable
         }
     }
 
-    private List<Path> segmentFiles() throws IOException
+    List<Path> segmentFiles() throws IOException
     {
         try (Stream<Path> list = Files.list(dir))
         {
@@ -254,7 +248,7 @@ public final class LogStore implements AutoCloseable
         }
     }
 
-    private Location append(final byte type, final String key, final byte[] value) throws IOException
+    Location append(final byte type, final String key, final byte[] value) throws IOException
     {
         final byte[] k = key.getBytes(StandardCharsets.UTF_8);
         final int size = Records.size(k.length, value.length);
@@ -329,7 +323,7 @@ public final class LogStore implements AutoCloseable
         }
     }
 
-    private void syncSegment(final Segment s) throws MappingException
+    void syncSegment(final Segment s) throws MappingException
     {
         if (s.syncedPosition == s.writePosition)
         {
@@ -491,209 +485,29 @@ public final class LogStore implements AutoCloseable
 
     /**
      * Copies the live records of every sealed segment into the active one, then unmaps and deletes the sealed
-     * segments, while readers and writers go on: values are read without the writer lock, and the lock is taken
-     * only to append a batch of copies (a copy is skipped when a put or delete replaced its key meanwhile), then to
-     * sync and to drop the sealed segments from the list. Readers retry when their segment disappears under them;
-     * their cached pointers into it are invalidated before it is unmapped.
+     * segments, while readers and writers go on (see {@link Compactor}).
      *
      * @return the number of segments removed.
      * @throws IOException when copying or syncing fails.
      */
     public int compact() throws IOException
     {
-        compacting.lock();
-        try
-        {
-            final List<Segment> sealed = new ArrayList<>();
-            writer.lock();
-            try
-            {
-                sealed.addAll(segments);
-                sealed.remove(active);
-            }
-            finally
-            {
-                writer.unlock();
-            }
-            if (sealed.isEmpty())
-            {
-                return 0;
-            }
-            final List<Map.Entry<String, Location>> batch = new ArrayList<>();
-            final List<byte[]> values = new ArrayList<>();
-            for (final Segment s : sealed)
-            {
-                for (final Map.Entry<String, Location> e : index.entrySet())
-                {
-                    final Location old = e.getValue();
-                    if (old.segment() != s)
-                    {
-                        continue;
-                    }
-                    // Sealed segments never move or change until this compaction unmaps them: a lease reads them
-                    // without the writer lock.
-                    try (Lease lease = space.lease(s.address + old.offset()))
-                    {
-                        final Records.Parsed r = Records.read(lease.segment(),
-                            s.address + old.offset() - lease.region().start(), lease.region().length());
-                        values.add(r.value());
-                    }
-                    batch.add(Map.entry(e.getKey(), old));
-                    if (batch.size() == COPY_BATCH)
-                    {
-                        appendCopies(batch, values);
-                    }
-                }
-            }
-            appendCopies(batch, values);
-            writer.lock();
-            try
-            {
-                for (final Segment s : segments)
-                {
-                    syncSegment(s); // the copies are durable before the originals go
-                }
-                Hooks.reach(Hooks.Point.COMPACT_SYNCED);
-                segments.removeAll(sealed); // commit() no longer syncs them
-            }
-            finally
-            {
-                writer.unlock();
-            }
-            for (final Segment s : sealed)
-            {
-                space.unmap(s.address, s.mappedLength); // invalidates the pointers cached into it first
-                s.subscription.close();
-                space.releaseFile(s.file);
-                Files.deleteIfExists(s.path);
-                Hooks.reach(Hooks.Point.COMPACT_DELETED);
-            }
-            compactions = compactions + 1; // only the compaction holding `compacting` writes it
-            return sealed.size();
-        }
-        finally
-        {
-            compacting.unlock();
-        }
-    }
-
-    /** Appends the copies whose keys still point at the records read, under the writer lock, and clears the batch. */
-    private void appendCopies(final List<Map.Entry<String, Location>> batch, final List<byte[]> values)
-        throws IOException
-    {
-        if (batch.isEmpty())
-        {
-            return;
-        }
-        Hooks.reach(Hooks.Point.COMPACT_READ);
-        writer.lock();
-        try
-        {
-            for (int i = 0; i < batch.size(); i++)
-            {
-                final Map.Entry<String, Location> e = batch.get(i);
-                if (index.get(e.getKey()) == e.getValue()) // else a put or delete came after the read: it wins
-                {
-                    append(Records.PUT, e.getKey(), values.get(i)); // points the index at the copy
-                    Hooks.reach(Hooks.Point.COMPACT_COPIED);
-                }
-            }
-        }
-        finally
-        {
-            writer.unlock();
-        }
-        batch.clear();
-        values.clear();
+        return compactor.compact();
     }
 
     /**
-     * Checks the store's invariants (for tests, e.g. after a crash and reopening): the segment files in the folder
-     * are exactly the store's segments, in order, the last one active; every segment's region is its file from
-     * offset 0 and as long as the store thinks; its records up to the write position all parse with a right
-     * checksum and end exactly there; every byte after the write position is zero (the next append relies on a
-     * zero length following it, so a scan stops there); the index is exactly what replaying every segment in order
-     * gives; and the address space agrees with the kernel ({@link AddressSpace#verify()}).
+     * Checks the store's invariants (for tests, e.g. after a crash and reopening; see {@link StoreCheck}).
      *
      * @throws IOException           when the folder cannot be listed.
      * @throws IllegalStateException naming the first invariant that does not hold.
      */
     public void verify() throws IOException
     {
-        writer.lock();
-        try
-        {
-            final List<Path> files = segmentFiles();
-            final List<Path> mapped = segments.stream().map(s -> s.path).toList();
-            check(files.equals(mapped), "the folder holds " + files + ", the store maps " + mapped);
-            check(!segments.isEmpty() && segments.getLast() == active, "the active segment is not the last one");
-            final Map<String, Location> replay = new HashMap<>();
-            int previous = 0;
-            for (final Segment s : segments)
-            {
-                final String name = "segment " + s.id;
-                check(s.id > previous, name + " follows segment " + previous);
-                previous = s.id;
-                check(s.syncedPosition <= s.writePosition && s.writePosition + Records.HEADER <= s.mappedLength,
-                    name + ": synced " + s.syncedPosition + ", written " + s.writePosition + ", mapped " +
-                    s.mappedLength);
-                check(space.fileSize(s.file) >= s.mappedLength, name + ": the file is shorter than its region");
-                try (Lease lease = space.lease(s.address))
-                {
-                    check(lease.region().start() == s.address && lease.region().length() == s.mappedLength &&
-                        lease.region().file() == s.file && lease.region().fileOffsetOf(s.address) == 0,
-                        name + ": mapped as " + lease.region() + ", expected at " + s.address + " length " +
-                        s.mappedLength);
-                    final MemorySegment mem = lease.segment();
-                    long pos = 0;
-                    while (pos < s.writePosition)
-                    {
-                        final Records.Parsed r = Records.read(mem, pos, s.writePosition);
-                        check(r != null, name + ": no whole record with a right checksum at " + pos +
-                            " (written up to " + s.writePosition + ")");
-                        final String key = new String(r.key(), StandardCharsets.UTF_8);
-                        if (r.type() == Records.PUT)
-                        {
-                            replay.put(key, new Location(s, pos, r.length()));
-                        }
-                        else
-                        {
-                            replay.remove(key);
-                        }
-                        pos += r.length();
-                    }
-                    check(pos == s.writePosition, name + ": records end at " + pos + ", written up to " +
-                        s.writePosition);
-                    final long dirty = firstNonZero(mem, s.writePosition, s.mappedLength);
-                    check(dirty < 0, name + ": byte " + dirty + " after the last record (" + s.writePosition +
-                        ") is not zero");
-                }
-            }
-            for (final Map.Entry<String, Location> e : replay.entrySet())
-            {
-                check(e.getValue().equals(index.get(e.getKey())), "the index has " + index.get(e.getKey()) +
-                    " for '" + e.getKey() + "', the segments say " + e.getValue());
-            }
-            check(replay.size() == index.size(), "the index has " + index.size() + " keys, the segments " +
-                replay.size());
-        }
-        finally
-        {
-            writer.unlock();
-        }
-        space.verify();
-    }
-
-    private static void check(final boolean holds, final String what)
-    {
-        if (!holds)
-        {
-            throw new IllegalStateException("verify: " + what);
-        }
+        StoreCheck.verify(this);
     }
 
     /** @return the offset of the first non-zero byte in [from, to) of {@code mem}, or -1. */
-    private static long firstNonZero(final MemorySegment mem, final long from, final long to)
+    static long firstNonZero(final MemorySegment mem, final long from, final long to)
     {
         for (long p = from; p < to; p++)
         {
@@ -728,7 +542,7 @@ public final class LogStore implements AutoCloseable
     /** @return how many compactions ran. */
     public int compactions()
     {
-        return compactions;
+        return compactor.compactions();
     }
 
     /** @return gets served through a cached pointer (no region lookup, no lease). */
