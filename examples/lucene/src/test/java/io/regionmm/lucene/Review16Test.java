@@ -666,6 +666,59 @@ class Review16Test
         }
     }
 
+    /** Clones reading on other threads while an owned directory closes (the arena's handshake): only ACE. */
+    @Test
+    void readersOnOtherThreadsWhileAnOwnedDirectoryCloses() throws Exception
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            final RegionDirectory owned = new RegionDirectory(path.resolve("c" + round));
+            write(owned, "a", LENGTH, 0);
+            final IndexInput a = owned.openInput("a", IOContext.DEFAULT);
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final CountDownLatch started = new CountDownLatch(2);
+            final Thread[] readers = new Thread[2];
+            for (int t = 0; t < readers.length; t++)
+            {
+                final RandomAccessInput r = a.clone().randomAccessSlice(0, LENGTH);
+                readers[t] = new Thread(() ->
+                {
+                    final byte[] buf = new byte[LENGTH];
+                    try
+                    {
+                        while (true)
+                        {
+                            r.readBytes(0, buf, 0, LENGTH);
+                            if (buf[LENGTH - 1] != (byte) (LENGTH - 1) || r.readLong(8) != 0x0f0e0d0c0b0a0908L)
+                            {
+                                throw new AssertionError("foreign bytes");
+                            }
+                            started.countDown();
+                        }
+                    }
+                    catch (final AlreadyClosedException expectedEnd)
+                    {
+                        started.countDown();
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.set(ex);
+                        started.countDown();
+                    }
+                });
+                readers[t].start();
+            }
+            assertTrue(started.await(30, TimeUnit.SECONDS));
+            owned.close();
+            for (final Thread r : readers)
+            {
+                r.join(TimeUnit.SECONDS.toMillis(30));
+                assertTrue(!r.isAlive(), "a reader never saw the close");
+            }
+            assertNull(failure.get(), () -> String.valueOf(failure.get()));
+        }
+    }
+
     /** Clones on other threads doing positional and bulk reads while the master closes and b maps in. */
     @Test
     void concurrentPositionalAndBulkReadersNeverReturnForeignBytes() throws Exception
