@@ -1,6 +1,8 @@
 package io.regionmm.lucene;
 
 import io.regionmm.region.Advice;
+import io.regionmm.region.FileHandle;
+import io.regionmm.region.Region;
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.Invalidation;
 import io.regionmm.space.InvalidationCause;
@@ -8,6 +10,7 @@ import io.regionmm.space.MappingException;
 import io.regionmm.space.RegionArgumentException;
 import io.regionmm.space.SpaceClosedException;
 import io.regionmm.space.Subscription;
+import io.regionmm.space.WriteSection;
 import org.apache.lucene.store.AlreadyClosedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,12 +60,14 @@ final class MappedFile
 {
     private static final Logger LOG = LoggerFactory.getLogger(MappedFile.class);
     private static final VarHandle CLOSED;
+    private static final VarHandle RELEASED;
 
     static
     {
         try
         {
             CLOSED = MethodHandles.lookup().findVarHandle(MappedFile.class, "closed", boolean.class);
+            RELEASED = MethodHandles.lookup().findVarHandle(MappedFile.class, "released", boolean.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -72,6 +77,8 @@ final class MappedFile
 
     private final AddressSpace space;
     private final String name;
+    /** The handle the region maps: what tells our region from another writer's at the same address. */
+    private final FileHandle handle;
     /** The region's start; 0 for an empty file, which maps nothing. */
     private final long start;
     /** The region's length: the file's length rounded up to pages; 0 for an empty file. */
@@ -82,8 +89,12 @@ final class MappedFile
     // Set by our close (a CAS, before the unmap) or by the listener (before the writer changes a byte); read by
     // validate after an acquire fence.
     private volatile boolean closed;
-    // Set by the listener when a writer other than our own close changed the range: our close then unmaps nothing
-    // (the range may be someone else's by then).
+    // Set once by whoever releases the mapping (our unmap or revoke): closed may have been set by another writer's
+    // invalidation first, and what is still ours must go all the same.
+    @SuppressWarnings("unused") // through RELEASED
+    private volatile boolean released;
+    // Set by the listener when a writer other than our own close changed the range: our close then unmaps only the
+    // pieces that still map our file (the rest may be someone else's by then). For the log.
     private volatile boolean invalidatedByOthers;
     // Prefetches of this file by every input over it: a hint, so a racy count is fine (a lost update advises less).
     private int prefetches;
@@ -93,15 +104,17 @@ final class MappedFile
      *
      * @param space        the space.
      * @param name         the file's name in its directory.
+     * @param handle       the handle the region maps.
      * @param start        the region's start.
      * @param mappedLength its length.
      * @param onClose      told once the mapping is closed.
      */
-    MappedFile(final AddressSpace space, final String name, final long start, final long mappedLength,
-        final Consumer<MappedFile> onClose)
+    MappedFile(final AddressSpace space, final String name, final FileHandle handle, final long start,
+        final long mappedLength, final Consumer<MappedFile> onClose)
     {
         this.space = space;
         this.name = name;
+        this.handle = handle;
         this.start = start;
         this.mappedLength = mappedLength;
         this.onClose = onClose;
@@ -218,16 +231,16 @@ final class MappedFile
      */
     void unmap() throws MappingException
     {
-        if (!CLOSED.compareAndSet(this, false, true)) // volatile: before the region changes
+        CLOSED.setVolatile(this, true); // before the region changes (another writer's invalidation may have been first)
+        if (!RELEASED.compareAndSet(this, false, true))
         {
-            closeSubscription();
-            return;
+            return; // released already
         }
         try
         {
             if (mappedLength > 0 && !space.isClosed())
             {
-                space.unmap(start, mappedLength);
+                unmapWhatIsStillOurs();
             }
         }
         catch (final SpaceClosedException ex)
@@ -241,13 +254,46 @@ final class MappedFile
     }
 
     /**
+     * Unmaps, in one write section, whatever of our range still maps our file: all of it, normally; after another
+     * writer of a shared space changed part of the range (a partial unmap, a region mapped there since), only the
+     * pieces that are still ours, so a close never unmaps another writer's region and never leaves ours behind.
+     */
+    private void unmapWhatIsStillOurs() throws MappingException
+    {
+        final long end = start + mappedLength;
+        final long page = space.pageSize();
+        try (WriteSection w = space.beginWrite())
+        {
+            long at = start;
+            while (at < end)
+            {
+                final Region r = space.regionAt(at); // this section's own map: nothing changes it but us
+                if (r == null)
+                {
+                    at += page;
+                    continue;
+                }
+                final long to = Math.min(r.end(), end);
+                if (r.file() == handle)
+                {
+                    w.unmap(at, to - at);
+                }
+                at = to;
+            }
+        }
+    }
+
+    /**
      * Marks the mapping closed without unmapping it: when a region could not be used after all (the caller unmaps), or
      * for a space that closes next.
      */
     void revoke()
     {
-        CLOSED.compareAndSet(this, false, true);
-        closeSubscription();
+        CLOSED.setVolatile(this, true);
+        if (RELEASED.compareAndSet(this, false, true))
+        {
+            closeSubscription();
+        }
     }
 
     private void closeSubscription()
@@ -263,7 +309,8 @@ final class MappedFile
         {
             if (invalidatedByOthers)
             {
-                LOG.debug("{}: another writer of the space changed the region; it was not ours to unmap", this);
+                LOG.debug("{}: another writer of the space changed the region first; only what was still ours went",
+                    this);
             }
             onClose.accept(this);
         }

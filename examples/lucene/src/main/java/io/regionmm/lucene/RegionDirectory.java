@@ -9,7 +9,9 @@ import io.regionmm.region.Sharing;
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.MapOptions;
 import io.regionmm.space.MappingException;
+import io.regionmm.space.SpaceClosedException;
 import io.regionmm.space.WriteSection;
+import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.store.FSLockFactory;
 import org.apache.lucene.store.IOContext;
@@ -124,8 +126,9 @@ public class RegionDirectory extends FSDirectory
         ensureOpen();
         ensureCanRead(name);
         final Path path = directory.resolve(name);
-        final RegionIndexInput in = map(name, path);
+        // The advice first: a function that throws then leaves nothing mapped.
         final ReadAdvice advice = readAdvice.apply(name, context).orElse(Constants.DEFAULT_READADVICE);
+        final RegionIndexInput in = map(name, path);
         if (advice != ReadAdvice.NORMAL)
         {
             try
@@ -142,6 +145,19 @@ public class RegionDirectory extends FSDirectory
     }
 
     private RegionIndexInput map(final String name, final Path path) throws IOException
+    {
+        try
+        {
+            return mapOpen(name, path);
+        }
+        catch (final SpaceClosedException ex)
+        {
+            // the directory (or the shared space's owner) closed it meanwhile: what Lucene's callers catch
+            throw new AlreadyClosedException("this Directory is closed: " + this, ex);
+        }
+    }
+
+    private RegionIndexInput mapOpen(final String name, final Path path) throws IOException
     {
         final FileHandle handle;
         try
@@ -168,7 +184,7 @@ public class RegionDirectory extends FSDirectory
                 size = space.fileSize(handle);
                 if (size == 0)
                 {
-                    file = new MappedFile(space, name, 0, 0, open::remove);
+                    file = new MappedFile(space, name, handle, 0, 0, open::remove);
                 }
                 else
                 {
@@ -176,7 +192,7 @@ public class RegionDirectory extends FSDirectory
                     final long start = w.map(handle, 0, mapped, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT);
                     try
                     {
-                        file = new MappedFile(space, name, start, mapped, open::remove);
+                        file = new MappedFile(space, name, handle, start, mapped, open::remove);
                     }
                     catch (final RuntimeException ex)
                     {
@@ -191,6 +207,12 @@ public class RegionDirectory extends FSDirectory
             }
         }
         open.add(file);
+        if (!isOpen)
+        {
+            // close() ran while we mapped, and may have gone through the open files before this one was added
+            file.unmap();
+            throw new AlreadyClosedException("this Directory is closed: " + this);
+        }
         if (size == 0)
         {
             return new RegionIndexInput(description, file, 0, 0, EMPTY, false);
@@ -200,7 +222,7 @@ public class RegionDirectory extends FSDirectory
         final Region region = space.regionAt(file.start());
         if (region == null || region.file() != handle || region.start() != file.start() || region.length() < size)
         {
-            file.revoke();
+            file.unmap(); // what is still ours goes
             throw new IOException("openInput: the region of " + name + " was changed by another writer of " + space +
                 " before it could be read");
         }
@@ -256,21 +278,41 @@ public class RegionDirectory extends FSDirectory
             {
                 LOG.debug("closing {} with {} inputs still open", this, open.size());
             }
+            IOException failed = null;
             for (final MappedFile f : open)
             {
-                if (ownsSpace)
+                try
                 {
-                    f.revoke();
+                    if (ownsSpace)
+                    {
+                        f.revoke();
+                    }
+                    else
+                    {
+                        f.unmap();
+                    }
                 }
-                else
+                catch (final IOException ex)
                 {
-                    f.unmap();
+                    // every file is still unmapped (or revoked); the first failure is thrown, the others kept with it
+                    if (failed == null)
+                    {
+                        failed = ex;
+                    }
+                    else
+                    {
+                        failed.addSuppressed(ex);
+                    }
                 }
             }
             open.clear();
             if (ownsSpace)
             {
                 space.close();
+            }
+            if (failed != null)
+            {
+                throw failed;
             }
         }
     }

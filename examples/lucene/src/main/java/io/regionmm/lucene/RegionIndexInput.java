@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -76,6 +77,7 @@ final class RegionIndexInput extends IndexInput implements RandomAccessInput
     @Override
     public void readBytes(final byte[] b, final int off, final int len) throws IOException
     {
+        Objects.checkFromIndexSize(off, len, b.length); // the caller's array is wrong, not the file short
         final long p = pos;
         try
         {
@@ -403,12 +405,9 @@ final class RegionIndexInput extends IndexInput implements RandomAccessInput
     public void prefetch(final long from, final long bytes) throws IOException
     {
         ensureOpen();
-        if (from < 0 || bytes < 0 || from > length - bytes)
-        {
-            throw new EOFException("prefetch past EOF (offset=" + from + ", length=" + bytes + "): " + this);
-        }
-        // MADV_WILLNEED is a write section of the space here (it takes the mm lock), and regionmm has no cheap
-        // residency check (mincore) yet to skip it for cached pages as MMapDirectory does: so advise on the 1st, 2nd,
+        Objects.checkFromIndexSize(from, bytes, length); // as MMapDirectory: IndexOutOfBoundsException
+        // MADV_WILLNEED takes the space's mm lock (shared), and regionmm has no cheap residency check (mincore)
+        // yet to skip it for cached pages as MMapDirectory does: so advise on the 1st, 2nd,
         // 4th, 8th, ... prefetch of the file (counted across the master, its clones and slices: Lucene clones an
         // input per query), as MMapDirectory does after a run of page-cache hits.
         if (!file.countPrefetch())
