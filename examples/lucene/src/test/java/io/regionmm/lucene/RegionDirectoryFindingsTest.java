@@ -199,7 +199,14 @@ class RegionDirectoryFindingsTest
             {
                 Thread.onSpinWait();
             }
-            Thread.sleep(200); // the closer is now queued on the mm lock
+            // Until the closer parks (queued on the mm lock this section holds); bounded, and the outcome asserted
+            // below is the same if it has not got that far yet.
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (closer.getState() != Thread.State.WAITING && closer.getState() != Thread.State.TIMED_WAITING &&
+                System.nanoTime() < deadline)
+            {
+                Thread.onSpinWait();
+            }
             w.unmap(start, len);
             assertEquals(start, w.map(other, 0, len, Protection.READ, Sharing.SHARED, MapOptions.DEFAULT.at(start)));
         }
