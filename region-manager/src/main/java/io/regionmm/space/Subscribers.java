@@ -140,48 +140,12 @@ final class Subscribers
             return; // no subscription overlaps
         }
         RacePoint.INVALIDATION_BEGUN.reach();
-        final Invalidation inv = new Invalidation(start, end, cause, mayBlock);
-        final Subscription[] refusedBy = new Subscription[1];
-        final Throwable[] thrown = new Throwable[1];
-        final Thread outer = calling;
-        calling = Thread.currentThread();
-        try
+        final Refusal refused = tellAll(new Invalidation(start, end, cause, mayBlock), seq, false);
+        if (refused != null)
         {
-            invalidations.forEachOverlap(start, end, interval -> {
-                final Subscription s = interval.owner();
-                if (s.closedFlag())
-                {
-                    return true; // closed: removal deferred to the end of this invalidation
-                }
-                final boolean done;
-                try
-                {
-                    done = s.listener().invalidate(s, inv, seq);
-                }
-                catch (final RuntimeException | Error ex)
-                {
-                    refusedBy[0] = s;
-                    thrown[0] = ex;
-                    return false;
-                }
-                if (!done)
-                {
-                    refusedBy[0] = s;
-                    return false;
-                }
-                record(interval, s, seq);
-                return true;
-            });
-        }
-        finally
-        {
-            calling = outer;
-        }
-        if (refusedBy[0] != null)
-        {
-            final String why = thrown[0] != null ? "threw " + thrown[0] :
+            final String why = refused.thrown() != null ? "threw " + refused.thrown() :
                 mayBlock ? "returned false although it may block" : "would block";
-            throw new InvalidationRefusedException(op, refusedBy[0], why, thrown[0]);
+            throw new InvalidationRefusedException(op, refused.subscription(), why, refused.thrown());
         }
         RacePoint.INVALIDATION_TOLD.reach();
     }
@@ -194,32 +158,61 @@ final class Subscribers
     {
         begun++;
         final long seq = invalidations.begin(start, end);
-        if (seq == 0)
+        if (seq != 0)
         {
-            return;
+            tellAll(new Invalidation(start, end, InvalidationCause.CLOSE, true), seq, true);
         }
-        final Invalidation inv = new Invalidation(start, end, InvalidationCause.CLOSE, true);
+    }
+
+    /** A listener that did not finish: the one that returned false (thrown null) or threw. */
+    private record Refusal(Subscription subscription, Throwable thrown)
+    {
+    }
+
+    /**
+     * Calls the listener of every open subscription the invalidation overlaps, on this thread, marked as running
+     * listeners (so they cannot call back into the space).
+     *
+     * @param goOn true for the close: a refusal is logged and the walk goes on; else it stops the walk.
+     * @return the refusal that stopped the walk, or null.
+     */
+    private Refusal tellAll(final Invalidation inv, final long seq, final boolean goOn)
+    {
+        final Refusal[] refused = new Refusal[1];
         final Thread outer = calling;
         calling = Thread.currentThread();
         try
         {
-            invalidations.forEachOverlap(start, end, interval -> {
+            invalidations.forEachOverlap(inv.start(), inv.end(), interval -> {
                 final Subscription s = interval.owner();
-                if (!s.closedFlag())
+                if (s.closedFlag())
                 {
-                    try
-                    {
-                        if (!s.listener().invalidate(s, inv, seq))
-                        {
-                            LOG.warn("close: the listener of {} returned false; the space closes anyway", s);
-                        }
-                    }
-                    catch (final RuntimeException | Error ex)
-                    {
-                        LOG.error("close: the listener of {} threw; the space closes anyway", s, ex);
-                    }
-                    record(interval, s, seq);
+                    return true; // closed: removal deferred to the end of this invalidation
                 }
+                boolean done = false;
+                Throwable thrown = null;
+                try
+                {
+                    done = s.listener().invalidate(s, inv, seq);
+                }
+                catch (final RuntimeException | Error ex)
+                {
+                    thrown = ex;
+                }
+                if (!done && !goOn)
+                {
+                    refused[0] = new Refusal(s, thrown);
+                    return false;
+                }
+                if (thrown != null)
+                {
+                    LOG.error("close: the listener of {} threw; the space closes anyway", s, thrown);
+                }
+                else if (!done)
+                {
+                    LOG.warn("close: the listener of {} returned false; the space closes anyway", s);
+                }
+                record(interval, s, seq);
                 return true;
             });
         }
@@ -227,6 +220,7 @@ final class Subscribers
         {
             calling = outer;
         }
+        return refused[0];
     }
 
     private static void record(final Interval<Subscription> interval, final Subscription s, final long seq)
