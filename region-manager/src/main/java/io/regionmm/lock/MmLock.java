@@ -89,6 +89,31 @@ public final class MmLock
      *   endRead: refcnt - 1 with release (the reader's accesses happen before the writer, acquiring the count,
      *   goes on to change the mapping); the last reader unparks a waiting writer.
      *
+     * Reader bias (after BRAVO, Dice & Kogan, USENIX ATC 2019; beyond the kernel, whose vm_refcnt bounces between
+     *   cores just as our count did). Readers of one region all CAS its count: its line moves to every core that
+     *   pins, and two threads leasing the same region paid 4x a speculative read. A biased region is pinned instead
+     *   by publishing it in the visible-readers table VISIBLE, one slot per (thread, region) hash, each slot on a
+     *   cache line of its own: the lines a pin writes are the thread's own.
+     *   bias       per region: 0 or 1. Set (volatile) by a reader that pinned through the count, when the region's
+     *              inhibit time has passed; cleared (volatile) only by a writer, in excludeReaders, which then scans.
+     *   Reader, biased (tryStartRead, before step 2): bias (opaque) == 1 -> CAS VISIBLE[slot] null -> r (volatile);
+     *     then, volatile, bias == 1, and refcnt neither 0 nor flagged, and the step-3 re-check -> PINNED.
+     *     Otherwise clear the slot and go on with step 2 (a taken slot: another thread's pin hashed there, or the
+     *     same thread pins r twice; the count serves it). endRead clears the slot with release.
+     *   Writer, excludeReaders(r): after adding the flag (volatile), load bias (volatile); when 1: store 0
+     *     (volatile), scan every slot (volatile loads) and wait, with the count, until each slot found holding r
+     *     no longer does. Dekker, in the total order of these volatile accesses: a reader whose slot the scan
+     *     missed published after the scan, so after the flag, and sees the flag; a reader whose load of the count
+     *     came before the flag published before the scan, or saw bias 0 (a writer that cleared bias after that
+     *     reader's bias load scanned after it and waited for the reader's slot). Either the writer waits for the
+     *     reader or the reader sees the writer: the pin count's guarantee, without the shared line.
+     *   A writer waits only for slots holding r: exactly r's readers, as with the count. Readers that publish r
+     *     after the scan back off at the flag, or at the step-3 re-check once the flag is gone (lockSeq == seq).
+     *   Cost bound (BRAVO's inhibit): a revoking writer sets r.inhibitUntil = end of scan + INHIBIT_FACTOR x the
+     *     scan's duration; readers re-bias r only after that, so the scans cost a writer of r at most
+     *     1 / (INHIBIT_FACTOR + 1) of its time. Regions nobody pins, or pins only while biased-out, are never scanned
+     *     for.
+     *
      * Speculation (kernel: mmap_lock_speculate_try_begin / _retry): s = seq with acquire; odd -> not now.
      *   Copy what is needed, then loadLoadFence and compare seq with s. The fence keeps the copy's loads before
      *   the final load of seq; together with the writer's store-store fence a copy that overlapped any write
@@ -165,6 +190,8 @@ public final class MmLock
     private static final int LOG_ENTRIES_AT = LOG_STATE_AT + 1;
     private static final VarHandle REFCNT;
     private static final VarHandle LOCK_SEQ;
+    private static final VarHandle BIAS;
+    private static final VarHandle INHIBIT_UNTIL;
 
     static
     {
@@ -174,6 +201,8 @@ public final class MmLock
             SEQ = lookup.findVarHandle(MmLock.class, "seq", long.class);
             REFCNT = lookup.findVarHandle(RegionLock.class, "refcnt", int.class);
             LOCK_SEQ = lookup.findVarHandle(RegionLock.class, "lockSeq", long.class);
+            BIAS = lookup.findVarHandle(RegionLock.class, "bias", int.class);
+            INHIBIT_UNTIL = lookup.findVarHandle(RegionLock.class, "inhibitUntil", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -192,6 +221,24 @@ public final class MmLock
         new java.util.concurrent.ConcurrentHashMap<>();
     /** Each thread's pins, of every space. */
     private static final ThreadLocal<Pins> PINS = ThreadLocal.withInitial(Pins::new);
+
+    // The visible-readers table (see "Reader bias"): logical slots, each VISIBLE_STRIDE references apart so that
+    // every slot has a 64-byte line of its own (references are 4 bytes with compressed oops, 8 without: then two
+    // lines). One table for every space: RegionLock.readers() can count a region's readers without its space, and the
+    // scan costs a writer the same whatever the number of spaces.
+    // 64 per core, at least 256 (BRAVO's global table has 4096 for every lock): collisions only send a pin to the
+    // count. -Dregionmm.visibleSlots sets another power of two (the Lincheck run uses 4: its model checker explores
+    // every step of a writer's scan).
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    private static final int VISIBLE_SLOTS = Integer.highestOneBit(Math.max(1, Integer.getInteger(
+        "regionmm.visibleSlots", Math.max(256, 64 * Integer.highestOneBit(2 * CORES - 1)))));
+    private static final int VISIBLE_STRIDE = 16;
+    private static final RegionLock[] VISIBLE = new RegionLock[VISIBLE_SLOTS * VISIBLE_STRIDE];
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(RegionLock[].class);
+    /** A revoking writer keeps readers off the bias for this many times the duration of its scan. */
+    private static final int INHIBIT_FACTOR = 9;
+    private static final java.util.concurrent.atomic.AtomicInteger SLOT_HASHES =
+        new java.util.concurrent.atomic.AtomicInteger();
 
     private final FairRwLock rw = new FairRwLock();
     @SuppressWarnings("unused") // through SEQ
@@ -448,21 +495,77 @@ public final class MmLock
             throw new IllegalStateException("region is " + (before == 0 ? "detached" : "already being locked"));
         }
         RacePoint.WRITER_WAITING_FOR_READERS.reach();
-        // acquire: pairs with endRead's release, so every access a reader made through its pin happens before
-        // whatever this writer does to the mapping next.
-        if ((int)REFCNT.getAcquire(r) != WRITER_FLAG + 1 && !waitForReaders(r, deadline))
+        final int[] visible = revokeBias(r);
+        if (!drained(r, visible) && !waitForReaders(r, visible, deadline))
         {
-            REFCNT.getAndAdd(r, -WRITER_FLAG); // the region is as before: readers may pin it again
+            REFCNT.getAndAdd(r, -WRITER_FLAG); // the region is as before (unbiased): readers may pin it again
             return false;
         }
         return true;
     }
 
     /**
-     * Waits until only the writer flag and the attached count are left: spins a little, then parks (endRead unparks
-     * us when it drops the last pin; a missed unpark costs at most one park period).
+     * The writer's half of the reader bias (class comment, "Reader bias"), after the flag: when r is biased, clears the
+     * bias and finds the slots of the visible-readers table that hold r.
+     *
+     * @return the indexes of those slots, ended by -1; null when r was not biased (no slot can hold a pin of r).
      */
-    private boolean waitForReaders(final RegionLock r, final long deadline)
+    private static int[] revokeBias(final RegionLock r)
+    {
+        // volatile: this load follows our flag in the total order of volatile accesses (the Dekker of the comment).
+        if ((int)BIAS.getVolatile(r) == 0)
+        {
+            return null;
+        }
+        final long began = System.nanoTime();
+        BIAS.setVolatile(r, 0);
+        int[] found = new int[] {-1};
+        int n = 0;
+        for (int i = 0; i < VISIBLE.length; i += VISIBLE_STRIDE)
+        {
+            if (SLOT.getVolatile(VISIBLE, i) == r)
+            {
+                if (n + 1 == found.length)
+                {
+                    found = java.util.Arrays.copyOf(found, found.length * 2);
+                }
+                found[n++] = i;
+                found[n] = -1;
+            }
+        }
+        final long scanned = System.nanoTime();
+        INHIBIT_UNTIL.setOpaque(r, scanned + INHIBIT_FACTOR * (scanned - began));
+        return found;
+    }
+
+    /** True when r's pins are gone: the count holds only the flag and the attached 1, and no slot found holds r. */
+    private static boolean drained(final RegionLock r, final int[] visible)
+    {
+        // acquire: pairs with endRead's release (count or slot), so every access a reader made through its pin
+        // happens before whatever this writer does to the mapping next.
+        if ((int)REFCNT.getAcquire(r) != WRITER_FLAG + 1)
+        {
+            return false;
+        }
+        if (visible != null)
+        {
+            for (int i = 0; visible[i] >= 0; i++)
+            {
+                if (SLOT.getAcquire(VISIBLE, visible[i]) == r)
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Waits until only the writer flag and the attached count are left and the slots found hold r no more: spins a
+     * little, then parks (endRead unparks us when it drops the last counted pin, or a slot; a missed unpark costs at
+     * most one park period).
+     */
+    private boolean waitForReaders(final RegionLock r, final int[] visible, final long deadline)
     {
         final Thread me = Thread.currentThread();
         DRAINING.put(me, r); // before we park: a pin holder that cannot get the lock looks here
@@ -471,7 +574,7 @@ public final class MmLock
         try
         {
             long parkNs = MIN_PARK_NS;
-            for (long i = 0; (int)REFCNT.getAcquire(r) != WRITER_FLAG + 1; i++)
+            for (long i = 0; !drained(r, visible); i++)
             {
                 if (i < SPINS)
                 {
@@ -518,6 +621,10 @@ public final class MmLock
             return StartRead.WRITE_LOCKED;
         }
         RacePoint.READER_BEFORE_INCREMENT.reach();
+        if ((int)BIAS.getOpaque(r) != 0 && tryStartBiased(r))
+        {
+            return StartRead.PINNED;
+        }
         int c;
         do
         {
@@ -540,8 +647,78 @@ public final class MmLock
             dropCount(r);
             return StartRead.WRITE_LOCKED;
         }
-        PINS.get().add(this, r);
+        PINS.get().add(this, r, COUNTED);
+        if ((int)BIAS.getOpaque(r) == 0)
+        {
+            mayBias(r);
+        }
         return StartRead.PINNED;
+    }
+
+    /**
+     * The reader's half of the reader bias (class comment): publishes r in this thread's slot for it and checks,
+     * after the publication, that no writer can have missed it.
+     *
+     * @return true when r is pinned (through its slot); false when the slot was taken or a writer has r (then the
+     *         slot is as before and the count path decides).
+     */
+    private boolean tryStartBiased(final RegionLock r)
+    {
+        final int slot = slotOf(r);
+        // volatile (a CAS): the publication precedes the loads below in the total order of volatile accesses, which
+        // also holds excludeReaders' flag, bias load and scan. A release store would let the loads pass it (x86's
+        // store buffer does exactly that), and a writer scanning meanwhile would miss a reader that missed its flag.
+        if (!SLOT.compareAndSet(VISIBLE, slot, null, r))
+        {
+            return false; // taken: another pin hashed here (or this thread pins r already)
+        }
+        RacePoint.READER_AFTER_INCREMENT.reach();
+        if ((int)BIAS.getVolatile(r) != 0)
+        {
+            final int c = (int)REFCNT.getVolatile(r);
+            // The step-3 re-check: a section that locked r and removed its flag left lockSeq == seq (the acquire
+            // load of the count above pairs with the flag's release removal, so lockSeq is that section's).
+            if (c != 0 && (c & WRITER_FLAG) == 0 && (long)LOCK_SEQ.getAcquire(r) != (long)SEQ.getAcquire(this))
+            {
+                PINS.get().add(this, r, slot);
+                return true;
+            }
+        }
+        clearSlot(slot);
+        return false;
+    }
+
+    /** Called after a counted pin of an unbiased region: biases it when no revocation inhibits that (BRAVO). */
+    private static void mayBias(final RegionLock r)
+    {
+        final long until = (long)INHIBIT_UNTIL.getOpaque(r);
+        if (until == 0 || System.nanoTime() - until >= 0)
+        {
+            // volatile: a writer's load of bias after its flag must see this, or this store comes after that load
+            // and every biased reader that follows it sees the writer's flag (class comment).
+            BIAS.setVolatile(r, 1);
+        }
+    }
+
+    private static int slotOf(final RegionLock r)
+    {
+        long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L + r.slotHash;
+        h = (h ^ (h >>> 31)) * 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 29;
+        return ((int)h & (VISIBLE_SLOTS - 1)) * VISIBLE_STRIDE;
+    }
+
+    private void clearSlot(final int slot)
+    {
+        // release: pairs with drained's acquire, so the reader's accesses through the pin happen before the writer's
+        // change. The load of waitingWriter may pass this store (release, not volatile): a missed unpark costs one
+        // park period, and a volatile store here would cost every lease a second locked instruction.
+        SLOT.setRelease(VISIBLE, slot, null);
+        final Thread w = waitingWriter;
+        if (w != null)
+        {
+            LockSupport.unpark(w);
+        }
     }
 
     /**
@@ -552,11 +729,19 @@ public final class MmLock
      */
     public void endRead(final RegionLock r)
     {
-        if (!PINS.get().remove(r))
+        final int slot = PINS.get().remove(r);
+        if (slot == NOT_HELD)
         {
             throw new IllegalStateException("endRead: " + Thread.currentThread().getName() + " holds no pin on " + r);
         }
-        dropCount(r);
+        if (slot == COUNTED)
+        {
+            dropCount(r);
+        }
+        else
+        {
+            clearSlot(slot);
+        }
     }
 
     private void dropCount(final RegionLock r)
@@ -840,38 +1025,52 @@ public final class MmLock
         }
     }
 
-    /** One thread's pins, of every space (a few at most, so plain arrays, searched from the end). */
+    /** A pin taken through the count (Pins.slots), rather than a slot of the visible-readers table. */
+    private static final int COUNTED = -1;
+    /** What Pins.remove returns for a region the thread does not pin. */
+    private static final int NOT_HELD = -2;
+
+    /**
+     * One thread's pins, of every space (a few at most, so plain arrays, searched from the end), each with how it was
+     * taken: its slot in the visible-readers table, or COUNTED.
+     */
     private static final class Pins
     {
         private RegionLock[] held = new RegionLock[4];
         private MmLock[] spaces = new MmLock[4];
+        private int[] slots = new int[4];
         private int count;
 
-        void add(final MmLock space, final RegionLock r)
+        void add(final MmLock space, final RegionLock r, final int slot)
         {
             if (count == held.length)
             {
                 held = java.util.Arrays.copyOf(held, count * 2);
                 spaces = java.util.Arrays.copyOf(spaces, count * 2);
+                slots = java.util.Arrays.copyOf(slots, count * 2);
             }
             spaces[count] = space;
+            slots[count] = slot;
             held[count++] = r;
         }
 
-        boolean remove(final RegionLock r)
+        /** @return the removed pin's slot (or COUNTED); NOT_HELD when the thread pins no r. */
+        int remove(final RegionLock r)
         {
             for (int i = count - 1; i >= 0; i--) // pins are mostly dropped in reverse order
             {
                 if (held[i] == r)
                 {
+                    final int slot = slots[i];
                     System.arraycopy(held, i + 1, held, i, count - i - 1);
                     System.arraycopy(spaces, i + 1, spaces, i, count - i - 1);
+                    System.arraycopy(slots, i + 1, slots, i, count - i - 1);
                     held[--count] = null;
                     spaces[count] = null;
-                    return true;
+                    return slot;
                 }
             }
-            return false;
+            return NOT_HELD;
         }
 
         boolean holds(final RegionLock r)
@@ -927,5 +1126,30 @@ public final class MmLock
     static int refcntAcquire(final RegionLock r)
     {
         return (int)REFCNT.getAcquire(r);
+    }
+
+    static int nextSlotHash()
+    {
+        return SLOT_HASHES.getAndIncrement();
+    }
+
+    /** @return how many slots of the visible-readers table hold r now (racy: a scan, for diagnostics). */
+    static int visibleReaders(final RegionLock r)
+    {
+        int n = 0;
+        for (int i = 0; i < VISIBLE.length; i += VISIBLE_STRIDE)
+        {
+            n += SLOT.getAcquire(VISIBLE, i) == r ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
+     * @param r a region.
+     * @return true while r's pins go through the visible-readers table (tests and diagnostics).
+     */
+    public static boolean isReaderBiased(final RegionLock r)
+    {
+        return (int)BIAS.getVolatile(r) != 0;
     }
 }

@@ -12,6 +12,14 @@ public abstract class RegionLock
     int refcnt;
     @SuppressWarnings("unused")
     long lockSeq;
+    // Reader bias (see MmLock, "Reader bias"): 1 while pins go through the visible-readers table instead of the count.
+    @SuppressWarnings("unused")
+    int bias;
+    // Until when (System.nanoTime()) a revoked bias may not be set again; 0: never revoked. Opaque accesses.
+    @SuppressWarnings("unused")
+    long inhibitUntil;
+    // Mixed with the reader's thread id to pick the region's slot in the visible-readers table.
+    final int slotHash = MmLock.nextSlotHash();
 
     /**
      * A new region is born attached (count 1) and write-locked by the section that creates it, so no reader can
@@ -44,6 +52,6 @@ public abstract class RegionLock
     public final int readers()
     {
         final int c = MmLock.refcntAcquire(this) & ~MmLock.WRITER_FLAG;
-        return Math.max(0, c - 1);
+        return Math.max(0, c - 1) + MmLock.visibleReaders(this);
     }
 }
