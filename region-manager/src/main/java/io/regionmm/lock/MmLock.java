@@ -488,6 +488,7 @@ public final class MmLock
             throw new IllegalStateException("write section " + (long)SEQ.get(this) + " must change " + r +
                 ", which this thread pins (a lease taken inside the section?); close that lease first");
         }
+        final long began = System.nanoTime();
         final int before = (int)REFCNT.getAndAdd(r, WRITER_FLAG);
         if (before == 0 || (before & WRITER_FLAG) != 0)
         {
@@ -495,7 +496,7 @@ public final class MmLock
             throw new IllegalStateException("region is " + (before == 0 ? "detached" : "already being locked"));
         }
         RacePoint.WRITER_WAITING_FOR_READERS.reach();
-        final int[] visible = revokeBias(r);
+        final int[] visible = revokeBias(r, began);
         if (!drained(r, visible) && !waitForReaders(r, visible, deadline))
         {
             REFCNT.getAndAdd(r, -WRITER_FLAG); // the region is as before (unbiased): readers may pin it again
@@ -508,16 +509,18 @@ public final class MmLock
      * The writer's half of the reader bias (class comment, "Reader bias"), after the flag: when r is biased, clears the
      * bias and finds the slots of the visible-readers table that hold r.
      *
+     * @param began when the writer began to exclude readers (System.nanoTime(), taken before its flag, so nothing
+     *              slow separates the flag from the scan: the window in which a reader's publication can be missed
+     *              stays as narrow as the hardware makes it, which is also what the jcstress test needs to reach).
      * @return the indexes of those slots, ended by -1; null when r was not biased (no slot can hold a pin of r).
      */
-    private static int[] revokeBias(final RegionLock r)
+    private static int[] revokeBias(final RegionLock r, final long began)
     {
         // volatile: this load follows our flag in the total order of volatile accesses (the Dekker of the comment).
         if ((int)BIAS.getVolatile(r) == 0)
         {
             return null;
         }
-        final long began = System.nanoTime();
         BIAS.setVolatile(r, 0);
         int[] found = new int[] {-1};
         int n = 0;
