@@ -17,14 +17,15 @@ package io.regionmm.guard;
 public final class LeaseGuard
 {
     private final Thread owner;
-    private final String description;
+    private final java.util.function.Supplier<String> description;
     private Thread accessor;
 
     /**
      * @param owner       the thread that took the lease (the only one that may use its views).
-     * @param description what the lease pins, for messages, e.g. {@code lease on Region[...]}.
+     * @param description what the lease pins, for messages, e.g. {@code lease on Region[...]}; asked only when a
+     *                    message needs it (building it for every view cost 6x the lease itself).
      */
-    public LeaseGuard(final Thread owner, final String description)
+    public LeaseGuard(final Thread owner, final java.util.function.Supplier<String> description)
     {
         this.owner = owner;
         this.description = description;
@@ -59,7 +60,7 @@ public final class LeaseGuard
     /** @return what the lease pins, for messages. */
     public String description()
     {
-        return description;
+        return description.get();
     }
 
     private RuntimeException refused(final String op)
@@ -67,9 +68,9 @@ public final class LeaseGuard
         final Thread me = Thread.currentThread();
         if (me != owner)
         {
-            return new WrongThreadException(op + ": a view of the " + description + " is used by thread " +
+            return new WrongThreadException(op + ": a view of the " + description() + " is used by thread " +
                 me.getName() + ", but the lease and its views belong to thread " + owner.getName());
         }
-        return new IllegalStateException(op + ": the " + description + " is closed, and its views with it");
+        return new IllegalStateException(op + ": the " + description() + " is closed, and its views with it");
     }
 }

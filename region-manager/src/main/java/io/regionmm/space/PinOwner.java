@@ -106,7 +106,7 @@ abstract class PinOwner implements AutoCloseable
         {
             checkWritable(op);
         }
-        final LeaseGuard guard = new LeaseGuard(owner, describe());
+        final LeaseGuard guard = new LeaseGuard(owner, this::describe);
         if (viewGuards == null)
         {
             viewGuards = new ArrayList<>(2);
