@@ -335,14 +335,7 @@ public final class AddressSpace implements AutoCloseable
      */
     public void advise(final long start, final long length, final Advice advice) throws MappingException
     {
-        if (advice == Advice.WILLNEED && !lock.isWriteLockedByCurrentThread())
-        {
-            // Read-ahead changes no mapping and no byte: the mm lock shared (as sync), so prefetching readers do
-            // not queue behind each other or behind writers as a write section would.
-            mm.shared("advise", () -> mm.willNeed(start, length));
-            return;
-        }
-        gate.run("advise", w -> w.advise(start, length, advice));
+        AttributeChange.adviseOneShot(mm, gate, start, length, advice); // read-ahead bypasses write sections
     }
 
     /**

@@ -12,11 +12,9 @@ import io.regionmm.region.Region;
 import io.regionmm.region.Sharing;
 import io.regionmm.region.SyncMode;
 
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * A write section: the mm lock held exclusively, one or many operations, then {@link #close()} releases every
@@ -43,6 +41,7 @@ public final class WriteSection implements AutoCloseable
     private final MmLock lock;
     private final Window window;
     private final Rollback rollback;
+    private final AttributeChange attributes; // protect, advise, lock, unlock
     private final Consumer<WriteSection> ended; // told as the section ends, still holding the write lock
     private final long seq;
     private final long timeoutNs; // 0: waits for leases as long as they are held
@@ -61,6 +60,7 @@ public final class WriteSection implements AutoCloseable
         this.ended = ended;
         this.seq = seq;
         this.timeoutNs = timeoutNs;
+        this.attributes = new AttributeChange(this, mm, rollback, seq);
     }
 
     /** @return this section's mm sequence (odd). */
@@ -129,12 +129,12 @@ public final class WriteSection implements AutoCloseable
      * checks, before it write-locks a region or makes a system call, so a listener that refuses leaves everything as
      * it was. The invalidation stays running until the section ends.
      */
-    private void invalidate(final String op, final long start, final long end, final InvalidationCause cause)
+    void invalidate(final String op, final long start, final long end, final InvalidationCause cause)
     {
         mm.subscribers.invalidate(op, start, end, cause, mayBlock);
     }
 
-    private void checkActive(final String op)
+    void checkActive(final String op)
     {
         mm.subscribers.refuseInListener(op);
         checkOwner(op);
@@ -149,7 +149,7 @@ public final class WriteSection implements AutoCloseable
      * Write-locks a region this operation will change or replace; within the section's deadline, if it has one.
      * Called before the operation's first system call, so giving up changes nothing.
      */
-    private void writeLock(final String op, final Region r)
+    void writeLock(final String op, final Region r)
     {
         if (!lock.writeLock(r))
         {
@@ -411,7 +411,7 @@ public final class WriteSection implements AutoCloseable
         return dest;
     }
 
-    // ------------------------------------------------------------------ attributes
+    // ------------------------------------------------------------------ attributes (AttributeChange)
 
     /**
      * Changes the protection of any mapped sub-range, splitting regions at its ends and merging neighbours that
@@ -424,20 +424,7 @@ public final class WriteSection implements AutoCloseable
      */
     public void protect(final long start, final long length, final Protection protection) throws MappingException
     {
-        final String op = "protect";
-        Objects.requireNonNull(protection, "protection");
-        checkActive(op);
-        window.checkRange(op, start, length);
-        final RegionMap m = mm.snapshot();
-        Window.requireCovered(op, m, start, start + length);
-        if (protection == Protection.READ_WRITE)
-        {
-            rollback.checkMayBecomeWritable(op, m.regionsIn(start, start + length), start + length);
-        }
-        changeRange(op, start, length, InvalidationCause.PROTECT,
-            r -> r.protection() == protection ? null : r.with(seq, protection, r.advice(), r.locked()),
-            (r, s, l) -> mm.kernel.mprotect(s, l, protection.prot()),
-            (r, s, l) -> mm.kernel.mprotect(s, l, r.protection().prot()));
+        attributes.protect(start, length, protection);
     }
 
     /**
@@ -451,49 +438,7 @@ public final class WriteSection implements AutoCloseable
      */
     public void advise(final long start, final long length, final Advice advice) throws MappingException
     {
-        final String op = "advise";
-        Objects.requireNonNull(advice, "advice");
-        checkActive(op);
-        window.checkRange(op, start, length);
-        if (!advice.lasting())
-        {
-            final RegionMap m = mm.snapshot();
-            Window.requireCovered(op, m, start, start + length);
-            if (advice == Advice.DONTNEED)
-            {
-                final List<Region> touched = m.regionsIn(start, start + length);
-                for (final Region r : touched)
-                {
-                    if (r.locked())
-                    {
-                        // the kernel answers EINVAL: locked pages cannot be dropped
-                        throw new RegionArgumentException(op, "DONTNEED on " + r + ", which is locked; " +
-                            "unlock it first");
-                    }
-                }
-                // DONTNEED changes memory readers see (a PRIVATE mapping's dirty pages revert to the file's bytes;
-                // writes through a lease would be dropped): lock like any other change, so pins block it and
-                // speculation across it fails; subscribers first, like every other change.
-                invalidate(op, start, start + length, InvalidationCause.DONTNEED);
-                for (final Region r : touched)
-                {
-                    writeLock(op, r);
-                }
-            }
-            try
-            {
-                mm.kernel.madvise(start, length, advice.madv());
-            }
-            catch (final KernelException ex)
-            {
-                throw mm.failed(op, ex);
-            }
-            return;
-        }
-        changeRange(op, start, length, null, // lasting advice changes no byte a reader sees
-            r -> r.advice() == advice ? null : r.with(seq, r.protection(), advice, r.locked()),
-            (r, s, l) -> mm.kernel.madvise(s, l, advice.madv()),
-            (r, s, l) -> mm.kernel.madvise(s, l, r.advice().madv()));
+        attributes.advise(start, length, advice);
     }
 
     /**
@@ -505,10 +450,7 @@ public final class WriteSection implements AutoCloseable
      */
     public void lock(final long start, final long length) throws MappingException
     {
-        changeRange("lock", start, length, null, // mlock changes no byte a reader sees
-            r -> r.locked() ? null : r.with(seq, r.protection(), r.advice(), true),
-            (r, s, l) -> mm.kernel.mlock(s, l),
-            (r, s, l) -> mm.kernel.munlock(s, l));
+        attributes.lock(start, length);
     }
 
     /**
@@ -520,10 +462,7 @@ public final class WriteSection implements AutoCloseable
      */
     public void unlock(final long start, final long length) throws MappingException
     {
-        changeRange("unlock", start, length, null,
-            r -> r.locked() ? r.with(seq, r.protection(), r.advice(), false) : null,
-            (r, s, l) -> mm.kernel.munlock(s, l),
-            (r, s, l) -> mm.kernel.mlock(s, l));
+        attributes.unlock(start, length);
     }
 
     /**
@@ -540,47 +479,6 @@ public final class WriteSection implements AutoCloseable
         mm.sync(start, length, mode);
     }
 
-    private void changeRange(final String op, final long start, final long length, final InvalidationCause cause,
-        final Function<Region, Region> change, final Rollback.PieceCall apply, final Rollback.PieceCall revert)
-        throws MappingException
-    {
-        checkActive(op);
-        window.checkRange(op, start, length);
-        final long stop = start + length;
-        final RegionMap m = mm.snapshot();
-        Window.requireCovered(op, m, start, stop);
-        final int i0 = m.indexOf(start);
-        final List<Region> in = m.regionsIn(start, stop);
-        final Region[] changed = new Region[in.size()];
-        boolean any = false;
-        for (int k = 0; k < changed.length; k++)
-        {
-            changed[k] = change.apply(in.get(k));
-            any |= changed[k] != null;
-        }
-        if (!any)
-        {
-            return; // nothing changed, so nothing became mergeable: an explicit split stays
-        }
-        final MapEdit c = new MapEdit(m, seq);
-        c.change(i0, changed, start, stop);
-        mm.mapCount.check(op, c.vmaDelta()); // vm.max_map_count: before anything waits or changes
-        if (cause != null)
-        {
-            invalidate(op, start, stop, cause);
-        }
-        lockReplaced(op, c); // every changed region (it is replaced) and the neighbours merged with it
-        try
-        {
-            rollback.applyToPieces(in, changed, start, stop, apply, revert, op);
-        }
-        catch (final KernelException ex)
-        {
-            throw mm.failed(op, ex);
-        }
-        commit(c);
-    }
-
     // ------------------------------------------------------------------ commit
 
     /**
@@ -589,7 +487,7 @@ public final class WriteSection implements AutoCloseable
      * because the region that succeeds it covers the same memory and a later section would wait only for its own
      * pins.
      */
-    private void lockReplaced(final String op, final MapEdit edit)
+    void lockReplaced(final String op, final MapEdit edit)
     {
         for (final Region r : edit.freeze())
         {
@@ -598,7 +496,7 @@ public final class WriteSection implements AutoCloseable
     }
 
     /** Makes the edit the space's map; the order is protocol (see the class comment). */
-    private void commit(final MapEdit edit)
+    void commit(final MapEdit edit)
     {
         final RegionMap next = edit.build(); // refuses an edit whose replaced regions were not locked
         for (final Region r : edit.added())
