@@ -1,6 +1,8 @@
 package io.regionmm.examples.logstore;
 
 import io.regionmm.space.Lease;
+import io.regionmm.view.AgronaView;
+import org.agrona.DirectBuffer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -77,9 +79,9 @@ final class Compactor
                     // without the writer lock.
                     try (Lease lease = store.space.lease(s.address + old.offset()))
                     {
-                        final Records.Parsed r = Records.read(lease.segment(),
-                            s.address + old.offset() - lease.region().start(), lease.region().length());
-                        values.add(r.value());
+                        final DirectBuffer record = AgronaView.readOnly(lease,
+                            s.address + old.offset() - lease.region().start(), old.length());
+                        values.add(Records.read(record, 0, old.length()).value());
                     }
                     batch.add(Map.entry(e.getKey(), old));
                     if (batch.size() == COPY_BATCH)

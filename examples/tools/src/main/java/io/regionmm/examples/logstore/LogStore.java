@@ -13,6 +13,9 @@ import io.regionmm.space.MappingException;
 import io.regionmm.space.RegionArgumentException;
 import io.regionmm.space.SpaceClosedException;
 import io.regionmm.space.Subscription;
+import io.regionmm.view.AgronaView;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,7 +46,9 @@ import java.util.stream.Stream;
 public final class LogStore implements AutoCloseable
 {
     /**
-     * @param segmentLimit the largest a segment grows before the store rolls to a new one.
+     * @param segmentLimit the largest a segment grows before the store rolls to a new one; at most
+     *                     {@value Integer#MAX_VALUE} bytes (records are read through an Agrona buffer over the
+     *                     segment's region, and its capacity is an int).
      * @param growStep     how much the active segment's region grows at a time.
      */
     public record Options(long segmentLimit, long growStep)
@@ -78,6 +83,13 @@ public final class LogStore implements AutoCloseable
             space.close();
             throw new IllegalArgumentException("open: segmentLimit and growStep must be multiples of " + page);
         }
+        if (options.segmentLimit() > Integer.MAX_VALUE)
+        {
+            space.close();
+            throw new IllegalArgumentException("open: segmentLimit " + options.segmentLimit() + " is more than " +
+                Integer.MAX_VALUE + " bytes (a segment's records are read through one Agrona buffer, whose capacity " +
+                "is an int)");
+        }
     }
 
     /**
@@ -110,13 +122,14 @@ public final class LogStore implements AutoCloseable
         {
             final int id = Integer.parseInt(p.getFileName().toString().substring(8, 14));
             final Segment s = mapSegment(id, p);
-            long pos = 0;
+            int pos = 0;
             final boolean torn;
             try (Lease lease = space.lease(s.address))
             {
                 final MemorySegment mem = lease.segment();
+                final DirectBuffer records = AgronaView.readOnly(lease); // refuses a region over 2 GiB
                 Records.Parsed r;
-                while ((r = Records.read(mem, pos, s.mappedLength)) != null)
+                while ((r = Records.read(records, pos, records.capacity())) != null)
                 {
                     final String key = new String(r.key(), StandardCharsets.UTF_8);
                     if (r.type() == Records.PUT)
@@ -262,8 +275,8 @@ public final class LogStore implements AutoCloseable
         final long pos = s.writePosition;
         try (Lease lease = space.lease(s.address + pos))
         {
-            final long base = lease.region().start();
-            Records.write(lease.writableSegment(), s.address + pos - base, type, k, value);
+            Records.write(AgronaView.writable(lease, s.address + pos - lease.region().start(), size), 0, type, k,
+                value);
         }
         s.writePosition = pos + size;
         final Location loc = new Location(s, pos, size);
@@ -424,7 +437,7 @@ public final class LogStore implements AutoCloseable
             }
             if (got == 1)
             {
-                final Records.Parsed r = Records.read(MemorySegment.ofArray(copy), 0, copy.length);
+                final Records.Parsed r = Records.read(new UnsafeBuffer(copy), 0, copy.length);
                 final byte[] value = valueOf(r, key, loc);
                 if (seq != 0 && address >= sub.start() && address + loc.length() <= sub.end())
                 {
@@ -433,7 +446,7 @@ public final class LogStore implements AutoCloseable
                     {
                         if (!sub.readRetry(seq))
                         {
-                            loc.pointer = new Location.Pointer(memory[0], offsetInRegion[0] + Records.valueOffset(r),
+                            loc.pointer = new Location.Pointer(memory[0], offsetInRegion[0] + r.valueOffset(),
                                 value.length, sub, seq);
                         }
                     }

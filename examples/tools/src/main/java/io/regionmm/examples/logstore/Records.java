@@ -1,21 +1,40 @@
 package io.regionmm.examples.logstore;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
 import java.util.zip.CRC32C;
 
 /**
- * The record format: {@code int bodyLength | byte type | int keyLength | key | value | int crc32c}, where the body
- * is type..value and the CRC covers the body. A zero length marks the end of the written part (the file grows
- * with zeros).
+ * The record format, and how a record is written and read through its codec ({@link RecordEncoder},
+ * {@link RecordDecoder}, flyweights over Agrona buffers):
+ *
+ * <pre>
+ *   0  int  bodyLength   machine order (as Agrona's and the FFM API's plain ints; little-endian on x86)
+ *   4  byte type         PUT or DELETE
+ *   5  int  keyLength    big-endian
+ *   9       key          keyLength bytes
+ *           value        bodyLength - 5 - keyLength bytes
+ *      int  checksum     machine order: CRC32C of the body (type..value), at 4 + bodyLength
+ * </pre>
+ *
+ * <p>A zero length marks the end of the written part (the file grows with zeros).
  */
 final class Records
 {
     static final byte PUT = 1;
     static final byte DELETE = 2;
+    /** The length before the body. */
     static final int HEADER = 4;
+    /** The checksum after the body. */
     static final int TRAILER = 4;
-    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    /** The body's fixed part: type and keyLength. */
+    static final int FIXED_BODY = 1 + 4;
+    // Where the fields start, from the record's start (the value follows the key, the checksum the value).
+    static final int BODY_LENGTH_OFFSET = 0;
+    static final int TYPE_OFFSET = HEADER;
+    static final int KEY_LENGTH_OFFSET = TYPE_OFFSET + 1;
+    static final int KEY_OFFSET = KEY_LENGTH_OFFSET + 4;
 
     private Records()
     {
@@ -23,83 +42,67 @@ final class Records
 
     static int size(final int keyLength, final int valueLength)
     {
-        return HEADER + 1 + 4 + keyLength + valueLength + TRAILER;
+        return HEADER + FIXED_BODY + keyLength + valueLength + TRAILER;
     }
 
     /** Writes a record at {@code offset} of {@code dst}. */
-    static void write(final MemorySegment dst, final long offset, final byte type, final byte[] key, final byte[] value)
+    static void write(final MutableDirectBuffer dst, final int offset, final byte type, final byte[] key,
+        final byte[] value)
     {
-        final int body = 1 + 4 + key.length + value.length;
-        final byte[] bytes = new byte[body];
-        bytes[0] = type;
-        bytes[1] = (byte)(key.length >>> 24);
-        bytes[2] = (byte)(key.length >>> 16);
-        bytes[3] = (byte)(key.length >>> 8);
-        bytes[4] = (byte)key.length;
-        System.arraycopy(key, 0, bytes, 5, key.length);
-        System.arraycopy(value, 0, bytes, 5 + key.length, value.length);
-        final CRC32C crc = new CRC32C();
-        crc.update(bytes);
+        final RecordEncoder record = new RecordEncoder().wrap(dst, offset);
         // Body and checksum first, the length last: a scan stops at a zero length, so a torn record is never taken.
-        MemorySegment.copy(bytes, 0, dst, ValueLayout.JAVA_BYTE, offset + HEADER, body);
-        dst.set(INT, offset + HEADER + body, (int)crc.getValue());
+        record.type(type).key(key).value(value).checksum(checksum(type, key, value));
         Hooks.reach(Hooks.Point.RECORD_TORN);
-        dst.set(INT, offset, body);
+        record.bodyLength(FIXED_BODY + key.length + value.length);
+    }
+
+    /** @return the CRC32C of the body {@code type | keyLength (big-endian) | key | value}. */
+    static int checksum(final byte type, final byte[] key, final byte[] value)
+    {
+        final CRC32C crc = new CRC32C();
+        crc.update(type);
+        crc.update(key.length >>> 24); // update(int) takes the low byte: keyLength's four bytes, big-endian
+        crc.update(key.length >>> 16);
+        crc.update(key.length >>> 8);
+        crc.update(key.length);
+        crc.update(key);
+        crc.update(value);
+        return (int)crc.getValue();
     }
 
     /**
-     * A record parsed from a copy of its bytes.
+     * A record decoded from, and checked against, its bytes.
      *
-     * @param type   PUT or DELETE.
-     * @param key    the key.
-     * @param value  the value (empty for DELETE).
-     * @param length the whole record's length.
+     * @param type        PUT or DELETE.
+     * @param key         the key.
+     * @param value       the value (empty for DELETE).
+     * @param length      the whole record's length.
+     * @param valueOffset where the value starts, from the record's start.
      */
-    record Parsed(byte type, byte[] key, byte[] value, int length)
+    record Parsed(byte type, byte[] key, byte[] value, int length, int valueOffset)
     {
-    }
-
-    /** @return where a parsed record's value starts, from the record's start. */
-    static int valueOffset(final Parsed r)
-    {
-        return HEADER + 1 + 4 + r.key().length;
     }
 
     /**
      * @param src    the bytes.
      * @param offset where the record starts.
-     * @param limit  end of the readable bytes.
+     * @param limit  end of the readable bytes (at most {@code src}'s capacity).
      * @return the record, or null when there is none (zero length), it is cut off, or its CRC is wrong.
      */
-    static Parsed read(final MemorySegment src, final long offset, final long limit)
+    static Parsed read(final DirectBuffer src, final int offset, final int limit)
     {
-        if (offset + HEADER > limit)
+        final RecordDecoder record = new RecordDecoder().wrap(src, offset);
+        if (!record.isFramed(limit))
         {
             return null;
         }
-        final int body = src.get(INT, offset);
-        if (body < 5 || offset + HEADER + body + TRAILER > limit)
+        final byte type = record.type();
+        final byte[] key = record.key();
+        final byte[] value = record.value();
+        if (record.checksum() != checksum(type, key, value) || (type != PUT && type != DELETE))
         {
             return null;
         }
-        final byte[] bytes = new byte[body];
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, offset + HEADER, bytes, 0, body);
-        final CRC32C crc = new CRC32C();
-        crc.update(bytes);
-        if ((int)crc.getValue() != src.get(INT, offset + HEADER + body))
-        {
-            return null;
-        }
-        final int keyLength = ((bytes[1] & 0xff) << 24) | ((bytes[2] & 0xff) << 16) | ((bytes[3] & 0xff) << 8) |
-            (bytes[4] & 0xff);
-        if (keyLength < 0 || 5 + keyLength > body || (bytes[0] != PUT && bytes[0] != DELETE))
-        {
-            return null;
-        }
-        final byte[] key = new byte[keyLength];
-        System.arraycopy(bytes, 5, key, 0, keyLength);
-        final byte[] value = new byte[body - 5 - keyLength];
-        System.arraycopy(bytes, 5 + keyLength, value, 0, value.length);
-        return new Parsed(bytes[0], key, value, HEADER + body + TRAILER);
+        return new Parsed(type, key, value, record.encodedLength(), record.valueOffset());
     }
 }

@@ -2,6 +2,8 @@ package io.regionmm.examples.logstore;
 
 import io.regionmm.space.AddressSpace;
 import io.regionmm.space.Lease;
+import io.regionmm.view.AgronaView;
+import org.agrona.DirectBuffer;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -61,10 +63,12 @@ final class StoreCheck
                         name + ": mapped as " + lease.region() + ", expected at " + s.address + " length " +
                         s.mappedLength);
                     final MemorySegment mem = lease.segment();
-                    long pos = 0;
-                    while (pos < s.writePosition)
+                    final DirectBuffer records = AgronaView.readOnly(lease);
+                    final int written = Math.toIntExact(s.writePosition); // <= the region's length, an int here
+                    int pos = 0;
+                    while (pos < written)
                     {
-                        final Records.Parsed r = Records.read(mem, pos, s.writePosition);
+                        final Records.Parsed r = Records.read(records, pos, written);
                         check(r != null, name + ": no whole record with a right checksum at " + pos +
                             " (written up to " + s.writePosition + ")");
                         final String key = new String(r.key(), StandardCharsets.UTF_8);

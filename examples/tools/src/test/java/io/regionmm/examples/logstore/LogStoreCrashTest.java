@@ -1,13 +1,12 @@
 package io.regionmm.examples.logstore;
 
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -296,20 +295,21 @@ class LogStoreCrashTest
         {
             last = files.filter(p -> p.getFileName().toString().startsWith("segment-")).sorted().toList().getLast();
         }
-        final MemorySegment mem = MemorySegment.ofArray(Files.readAllBytes(last));
-        long pos = 0;
+        final byte[] bytes = Files.readAllBytes(last);
+        final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+        int pos = 0;
         Records.Parsed r;
-        while ((r = Records.read(mem, pos, mem.byteSize())) != null)
+        while ((r = Records.read(buffer, pos, bytes.length)) != null)
         {
             pos += r.length();
         }
-        if (pos + Records.HEADER > mem.byteSize() || mem.get(Records.INT, pos) != 0)
+        if (pos + Records.HEADER > bytes.length || new RecordDecoder().wrap(buffer, pos).bodyLength() != 0)
         {
             return false;
         }
-        for (long p = pos + Records.HEADER; p < mem.byteSize(); p++)
+        for (int p = pos + Records.HEADER; p < bytes.length; p++)
         {
-            if (mem.get(ValueLayout.JAVA_BYTE, p) != 0)
+            if (bytes[p] != 0)
             {
                 return true;
             }
@@ -350,13 +350,14 @@ class LogStoreCrashTest
         command.addAll(jvmFlags);
         if (modulePath != null)
         {
-            command.addAll(List.of("--enable-native-access=io.regionmm.kernel,io.regionmm.region", "--module-path",
-                modulePath, "--add-modules", "ALL-MODULE-PATH", "-m",
-                "io.regionmm.examples/io.regionmm.examples.logstore.CrashChild"));
+            command.addAll(List.of("--enable-native-access=io.regionmm.kernel,io.regionmm.region", "--add-exports",
+                "java.base/jdk.internal.misc=org.agrona", "--module-path", modulePath, "--add-modules",
+                "ALL-MODULE-PATH", "-m", "io.regionmm.examples/io.regionmm.examples.logstore.CrashChild"));
         }
         else
         {
-            command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+            command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--add-exports",
+                "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 CrashChild.class.getName()));
         }
         command.addAll(args);
@@ -484,7 +485,7 @@ class LogStoreCrashTest
         final byte[] k0 = "k0".getBytes(StandardCharsets.UTF_8);
         final byte[] wrong = "WRONG".getBytes(StandardCharsets.UTF_8);
         final byte[] embedded = new byte[Records.size(k0.length, wrong.length)];
-        Records.write(MemorySegment.ofArray(embedded), 0, Records.PUT, k0, wrong);
+        Records.write(new UnsafeBuffer(embedded), 0, Records.PUT, k0, wrong);
         final int filler = 20;
         final byte[] value = new byte[filler + embedded.length];
         Arrays.fill(value, 0, filler, (byte)'f');
