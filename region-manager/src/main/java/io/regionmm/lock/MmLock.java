@@ -235,6 +235,8 @@ public final class MmLock
     private static final int VISIBLE_STRIDE = 16;
     private static final RegionLock[] VISIBLE = new RegionLock[VISIBLE_SLOTS * VISIBLE_STRIDE];
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(RegionLock[].class);
+    /** False with -Dregionmm.readerBias=false: no region is ever biased (every pin counts), for A/B measurements. */
+    private static final boolean READER_BIAS = !"false".equals(System.getProperty("regionmm.readerBias"));
     /** A revoking writer keeps readers off the bias for this many times the duration of its scan. */
     private static final int INHIBIT_FACTOR = 9;
     private static final java.util.concurrent.atomic.AtomicInteger SLOT_HASHES =
@@ -695,7 +697,7 @@ public final class MmLock
     private static void mayBias(final RegionLock r)
     {
         final long until = (long)INHIBIT_UNTIL.getOpaque(r);
-        if (until == 0 || System.nanoTime() - until >= 0)
+        if (READER_BIAS && (until == 0 || System.nanoTime() - until >= 0))
         {
             // volatile: a writer's load of bias after its flag must see this, or this store comes after that load
             // and every biased reader that follows it sees the writer's flag (class comment).
