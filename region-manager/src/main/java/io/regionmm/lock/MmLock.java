@@ -705,6 +705,16 @@ public final class MmLock
         }
     }
 
+    /**
+     * A thread's slots form a row of VISIBLE_ROW adjacent ones, picked by its id; the region picks one in the row. So
+     * a thread leasing many regions one after another keeps writing the same few lines (hashing the pair over the
+     * whole table made a lease at 1 000 regions touch a different line each time: 3 ns more than the count), and
+     * nested leases of up to VISIBLE_ROW regions still mostly get slots of their own.
+     */
+    /**
+     * The slot of (this thread, r): a full mix of both, since threads and regions are numbered in a row. (Rows of
+     * adjacent slots per thread, for locality, measured worse: two JMH threads' rows met, LeaseScalingBenchmark.)
+     */
     private static int slotOf(final RegionLock r)
     {
         long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L + r.slotHash;
@@ -774,7 +784,7 @@ public final class MmLock
     public void readLock()
     {
         final Pins p = PINS.get();
-        if (p.count == 0)
+        if (p.count() == 0)
         {
             rw.readLock().lock();
             return;
@@ -1001,10 +1011,10 @@ public final class MmLock
         while (at < end && progressed)
         {
             progressed = false;
-            for (int i = 0; i < p.count; i++)
+            for (int i = 0; i < p.count(); i++)
             {
-                final RegionLock r = p.held[i];
-                if (p.spaces[i] == this && r.start() <= at && at < r.end())
+                final RegionLock r = p.held(i);
+                if (p.space(i) == this && r.start() <= at && at < r.end())
                 {
                     at = r.end();
                     progressed = true;
@@ -1038,40 +1048,68 @@ public final class MmLock
     /**
      * One thread's pins, of every space (a few at most, so plain arrays, searched from the end), each with how it was
      * taken: its slot in the visible-readers table, or COUNTED.
+     *
+     * <p>Every lease writes these arrays, so no other object may share their lines: the garbage collector packs the
+     * objects it copies side by side, and after a young collection two threads' pin arrays (or a pin array and a
+     * region every thread reads) sat on one line, which then bounced between the cores on every lease (measured:
+     * two threads leasing went from 42 to 75-99 ns a lease at the second second of every fork, LeaseScalingBenchmark).
+     * Hence PAD unused elements on each side of what is written, and the count kept in the padded int array rather
+     * than in a field of this object.
      */
     private static final class Pins
     {
-        private RegionLock[] held = new RegionLock[4];
-        private MmLock[] spaces = new MmLock[4];
-        private int[] slots = new int[4];
-        private int count;
+        private static final int PAD = 16; // 64 bytes or more on each side
+        private static final int COUNT_AT = PAD;
+        private static final int SLOTS_AT = PAD + 1;
+        private RegionLock[] held = new RegionLock[PAD + 4 + PAD];
+        private MmLock[] spaces = new MmLock[PAD + 4 + PAD];
+        private int[] ints = new int[SLOTS_AT + 4 + PAD]; // the count, then each pin's slot
+
+        int count()
+        {
+            return ints[COUNT_AT];
+        }
+
+        RegionLock held(final int i)
+        {
+            return held[PAD + i];
+        }
+
+        MmLock space(final int i)
+        {
+            return spaces[PAD + i];
+        }
 
         void add(final MmLock space, final RegionLock r, final int slot)
         {
-            if (count == held.length)
+            final int count = ints[COUNT_AT];
+            if (PAD + count == held.length - PAD)
             {
-                held = java.util.Arrays.copyOf(held, count * 2);
-                spaces = java.util.Arrays.copyOf(spaces, count * 2);
-                slots = java.util.Arrays.copyOf(slots, count * 2);
+                held = java.util.Arrays.copyOf(held, PAD + 2 * count + PAD);
+                spaces = java.util.Arrays.copyOf(spaces, PAD + 2 * count + PAD);
+                ints = java.util.Arrays.copyOf(ints, SLOTS_AT + 2 * count + PAD);
             }
-            spaces[count] = space;
-            slots[count] = slot;
-            held[count++] = r;
+            spaces[PAD + count] = space;
+            ints[SLOTS_AT + count] = slot;
+            held[PAD + count] = r;
+            ints[COUNT_AT] = count + 1;
         }
 
         /** @return the removed pin's slot (or COUNTED); NOT_HELD when the thread pins no r. */
         int remove(final RegionLock r)
         {
+            final int count = ints[COUNT_AT];
             for (int i = count - 1; i >= 0; i--) // pins are mostly dropped in reverse order
             {
-                if (held[i] == r)
+                if (held[PAD + i] == r)
                 {
-                    final int slot = slots[i];
-                    System.arraycopy(held, i + 1, held, i, count - i - 1);
-                    System.arraycopy(spaces, i + 1, spaces, i, count - i - 1);
-                    System.arraycopy(slots, i + 1, slots, i, count - i - 1);
-                    held[--count] = null;
-                    spaces[count] = null;
+                    final int slot = ints[SLOTS_AT + i];
+                    System.arraycopy(held, PAD + i + 1, held, PAD + i, count - i - 1);
+                    System.arraycopy(spaces, PAD + i + 1, spaces, PAD + i, count - i - 1);
+                    System.arraycopy(ints, SLOTS_AT + i + 1, ints, SLOTS_AT + i, count - i - 1);
+                    held[PAD + count - 1] = null;
+                    spaces[PAD + count - 1] = null;
+                    ints[COUNT_AT] = count - 1;
                     return slot;
                 }
             }
@@ -1080,9 +1118,9 @@ public final class MmLock
 
         boolean holds(final RegionLock r)
         {
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < count(); i++)
             {
-                if (held[i] == r)
+                if (held(i) == r)
                 {
                     return true;
                 }
@@ -1093,9 +1131,9 @@ public final class MmLock
         int countIn(final MmLock space)
         {
             int n = 0;
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < count(); i++)
             {
-                n += spaces[i] == space ? 1 : 0;
+                n += space(i) == space ? 1 : 0;
             }
             return n;
         }
@@ -1104,11 +1142,11 @@ public final class MmLock
         {
             final StringBuilder b = new StringBuilder();
             int n = 0;
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < count(); i++)
             {
-                if (space == null || spaces[i] == space)
+                if (space == null || space(i) == space)
                 {
-                    b.append(n++ == 0 ? "" : ", ").append(held[i]);
+                    b.append(n++ == 0 ? "" : ", ").append(held(i));
                 }
             }
             return n + (n == 1 ? " pin (" : " pins (") + b + ")";
