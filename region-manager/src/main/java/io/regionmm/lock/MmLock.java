@@ -706,12 +706,6 @@ public final class MmLock
     }
 
     /**
-     * A thread's slots form a row of VISIBLE_ROW adjacent ones, picked by its id; the region picks one in the row. So
-     * a thread leasing many regions one after another keeps writing the same few lines (hashing the pair over the
-     * whole table made a lease at 1 000 regions touch a different line each time: 3 ns more than the count), and
-     * nested leases of up to VISIBLE_ROW regions still mostly get slots of their own.
-     */
-    /**
      * The slot of (this thread, r): a full mix of both, since threads and regions are numbered in a row. (Rows of
      * adjacent slots per thread, for locality, measured worse: two JMH threads' rows met, LeaseScalingBenchmark.)
      */
