@@ -13,9 +13,10 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * {@link io.regionmm.ordering.PinRecheckTest}'s race on a region whose pins go through the reader bias (MmLock, "Reader bias"): the
- * state pins and unpins the region once before the actors run, which biases it, so the reader publishes the region
- * in its slot of the visible-readers table instead of counting, and the writer revokes the bias and scans the table.
+ * {@link io.regionmm.ordering.PinRecheckTest}'s race on a region whose pins go through the reader bias (MmLock,
+ * "Reader bias"): the state pins and unpins the region once before the actors run, which biases it, so the reader
+ * publishes the region in its slot of the visible-readers table instead of counting, and the writer revokes the bias
+ * and scans the table.
  * Same actors, same results, same forbidden outcomes.
  *
  * <p>The publication and the loads after it, and the writer's flag and its loads of the bias and the slots, form a
