@@ -109,10 +109,12 @@ public final class MmLock
      *     reader or the reader sees the writer: the pin count's guarantee, without the shared line.
      *   A writer waits only for slots holding r: exactly r's readers, as with the count. Readers that publish r
      *     after the scan back off at the flag, or at the step-3 re-check once the flag is gone (lockSeq == seq).
-     *   Cost bound (BRAVO's inhibit): a revoking writer sets r.inhibitUntil = end of scan + INHIBIT_FACTOR x the
-     *     scan's duration; readers re-bias r only after that, so the scans cost a writer of r at most
-     *     1 / (INHIBIT_FACTOR + 1) of its time. Regions nobody pins, or pins only while biased-out, are never scanned
-     *     for.
+     *   Cost bound (BRAVO's inhibit): a revoking writer sets the space's biasInhibitUntil = end of scan +
+     *     INHIBIT_FACTOR x the scan's duration; readers bias no region of the space before that, so scans cost the
+     *     space's writers at most 1 / (INHIBIT_FACTOR + 1) of their time. Per space, not per region as in BRAVO:
+     *     most writes replace the regions they change (protect, split, remap), and a successor born with no inhibit
+     *     would be biased by its next lease and scanned for by the next write, every time. Regions nobody pins are
+     *     never scanned for.
      *
      * Speculation (kernel: mmap_lock_speculate_try_begin / _retry): s = seq with acquire; odd -> not now.
      *   Copy what is needed, then loadLoadFence and compare seq with s. The fence keeps the copy's loads before
@@ -202,7 +204,7 @@ public final class MmLock
             REFCNT = lookup.findVarHandle(RegionLock.class, "refcnt", int.class);
             LOCK_SEQ = lookup.findVarHandle(RegionLock.class, "lockSeq", long.class);
             BIAS = lookup.findVarHandle(RegionLock.class, "bias", int.class);
-            INHIBIT_UNTIL = lookup.findVarHandle(RegionLock.class, "inhibitUntil", long.class);
+            INHIBIT_UNTIL = lookup.findVarHandle(MmLock.class, "biasInhibitUntil", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -246,6 +248,10 @@ public final class MmLock
     @SuppressWarnings("unused") // through SEQ
     private long seq;
     private volatile Thread waitingWriter;
+    // Until when (System.nanoTime()) no region of this space may be biased; 0: never revoked. Opaque accesses: a
+    // late view only shifts when biasing resumes ("Reader bias", cost bound).
+    @SuppressWarnings("unused") // through INHIBIT_UNTIL
+    private long biasInhibitUntil;
     // Until when the open section may drain readers (System.nanoTime()); NO_DEADLINE for beginWrite. Written and
     // read only by the section's owner, under rw.
     private long drainDeadline = NO_DEADLINE;
@@ -516,7 +522,7 @@ public final class MmLock
      *              stays as narrow as the hardware makes it, which is also what the jcstress test needs to reach).
      * @return the indexes of those slots, ended by -1; null when r was not biased (no slot can hold a pin of r).
      */
-    private static int[] revokeBias(final RegionLock r, final long began)
+    private int[] revokeBias(final RegionLock r, final long began)
     {
         // volatile: this load follows our flag in the total order of volatile accesses (the Dekker of the comment).
         if ((int)BIAS.getVolatile(r) == 0)
@@ -539,7 +545,7 @@ public final class MmLock
             }
         }
         final long scanned = System.nanoTime();
-        INHIBIT_UNTIL.setOpaque(r, scanned + INHIBIT_FACTOR * (scanned - began));
+        INHIBIT_UNTIL.setOpaque(this, scanned + INHIBIT_FACTOR * (scanned - began));
         return found;
     }
 
@@ -694,9 +700,9 @@ public final class MmLock
     }
 
     /** Called after a counted pin of an unbiased region: biases it when no revocation inhibits that (BRAVO). */
-    private static void mayBias(final RegionLock r)
+    private void mayBias(final RegionLock r)
     {
-        final long until = (long)INHIBIT_UNTIL.getOpaque(r);
+        final long until = (long)INHIBIT_UNTIL.getOpaque(this);
         if (READER_BIAS && (until == 0 || System.nanoTime() - until >= 0))
         {
             // volatile: a writer's load of bias after its flag must see this, or this store comes after that load

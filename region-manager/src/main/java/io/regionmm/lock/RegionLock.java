@@ -15,9 +15,6 @@ public abstract class RegionLock
     // Reader bias (see MmLock, "Reader bias"): 1 while pins go through the visible-readers table instead of the count.
     @SuppressWarnings("unused")
     int bias;
-    // Until when (System.nanoTime()) a revoked bias may not be set again; 0: never revoked. Opaque accesses.
-    @SuppressWarnings("unused")
-    long inhibitUntil;
     // Mixed with the reader's thread id to pick the region's slot in the visible-readers table.
     final int slotHash = MmLock.nextSlotHash();
 
