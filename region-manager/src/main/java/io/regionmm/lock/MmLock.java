@@ -96,7 +96,8 @@ public final class MmLock
      *   cache line of its own: the lines a pin writes are the thread's own.
      *   bias       per region: 0 or 1. Set (volatile) by a reader that pinned through the count, when the region's
      *              inhibit time has passed; cleared (volatile) only by a writer, in excludeReaders, which then scans.
-     *   Reader, biased (tryStartRead, before step 2): bias (opaque) == 1 -> CAS VISIBLE[slot] null -> r (volatile);
+     *   Reader, biased (tryStartRead, before step 2): bias (opaque) == 1 -> CAS VISIBLE[slot] 0 -> r's pin id
+     *     (volatile; a number, not a reference: no GC barriers on the lease path, and the table keeps no region alive);
      *     then, volatile, bias == 1, and refcnt neither 0 nor flagged, and the step-3 re-check -> PINNED.
      *     Otherwise clear the slot and go on with step 2 (a taken slot: another thread's pin hashed there, or the
      *     same thread pins r twice; the count serves it). endRead clears the slot with release.
@@ -224,25 +225,25 @@ public final class MmLock
     /** Each thread's pins, of every space. */
     private static final ThreadLocal<Pins> PINS = ThreadLocal.withInitial(Pins::new);
 
-    // The visible-readers table (see "Reader bias"): logical slots, each VISIBLE_STRIDE references apart so that
-    // every slot has a 64-byte line of its own (references are 4 bytes with compressed oops, 8 without: then two
-    // lines). One table for every space: RegionLock.readers() can count a region's readers without its space, and the
-    // scan costs a writer the same whatever the number of spaces.
+    // The visible-readers table (see "Reader bias"): logical slots holding the pin id of a pinned region (0: free),
+    // VISIBLE_STRIDE longs apart so that every slot has a 64-byte line of its own. One table for every space:
+    // RegionLock.readers() can count a region's readers without its space, and the scan costs a writer the same
+    // whatever the number of spaces.
     // 64 per core, at least 256 (BRAVO's global table has 4096 for every lock): collisions only send a pin to the
     // count. -Dregionmm.visibleSlots sets another power of two (the Lincheck run uses 4: its model checker explores
     // every step of a writer's scan).
     private static final int CORES = Runtime.getRuntime().availableProcessors();
     private static final int VISIBLE_SLOTS = Integer.highestOneBit(Math.max(1, Integer.getInteger(
         "regionmm.visibleSlots", Math.max(256, 64 * Integer.highestOneBit(2 * CORES - 1)))));
-    private static final int VISIBLE_STRIDE = 16;
-    private static final RegionLock[] VISIBLE = new RegionLock[VISIBLE_SLOTS * VISIBLE_STRIDE];
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(RegionLock[].class);
+    private static final int VISIBLE_STRIDE = 8;
+    private static final long[] VISIBLE = new long[VISIBLE_SLOTS * VISIBLE_STRIDE];
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     /** False with -Dregionmm.readerBias=false: no region is ever biased (every pin counts), for A/B measurements. */
     private static final boolean READER_BIAS = !"false".equals(System.getProperty("regionmm.readerBias"));
     /** A revoking writer keeps readers off the bias for this many times the duration of its scan. */
     private static final int INHIBIT_FACTOR = 9;
-    private static final java.util.concurrent.atomic.AtomicInteger SLOT_HASHES =
-        new java.util.concurrent.atomic.AtomicInteger();
+    /** Pin ids, one per region ever made (from 1: 0 marks a free slot); a long never wraps. */
+    private static final java.util.concurrent.atomic.AtomicLong PIN_IDS = new java.util.concurrent.atomic.AtomicLong();
 
     private final FairRwLock rw = new FairRwLock();
     @SuppressWarnings("unused") // through SEQ
@@ -507,7 +508,15 @@ public final class MmLock
         final int[] visible = revokeBias(r, began);
         if (!drained(r, visible) && !waitForReaders(r, visible, deadline))
         {
-            REFCNT.getAndAdd(r, -WRITER_FLAG); // the region is as before (unbiased): readers may pin it again
+            if (visible != null)
+            {
+                // Bias back on (volatile) before the flag goes: the slot pins this drain found (and any published
+                // while bias was 0 by a reader that then saw no flag) are still held, and the next writer finds them
+                // only by scanning, which it does only when it sees bias 1. Left at 0, that writer went ahead under a
+                // lease (BiasFindingsTest: an unmap, a protect, a close under an open biased lease).
+                BIAS.setVolatile(r, 1);
+            }
+            REFCNT.getAndAdd(r, -WRITER_FLAG); // the region is as before: readers may pin it again
             return false;
         }
         return true;
@@ -534,7 +543,7 @@ public final class MmLock
         int n = 0;
         for (int i = 0; i < VISIBLE.length; i += VISIBLE_STRIDE)
         {
-            if (SLOT.getVolatile(VISIBLE, i) == r)
+            if ((long)SLOT.getVolatile(VISIBLE, i) == r.pinId)
             {
                 if (n + 1 == found.length)
                 {
@@ -562,7 +571,7 @@ public final class MmLock
         {
             for (int i = 0; visible[i] >= 0; i++)
             {
-                if (SLOT.getAcquire(VISIBLE, visible[i]) == r)
+                if ((long)SLOT.getAcquire(VISIBLE, visible[i]) == r.pinId)
                 {
                     return false;
                 }
@@ -636,6 +645,12 @@ public final class MmLock
         {
             return StartRead.PINNED;
         }
+        return tryStartCounted(r);
+    }
+
+    /** Steps 2 and 3, through the count: a region not (yet) biased, a slot taken, or a writer in the way. */
+    private StartRead tryStartCounted(final RegionLock r)
+    {
         int c;
         do
         {
@@ -679,7 +694,7 @@ public final class MmLock
         // volatile (a CAS): the publication precedes the loads below in the total order of volatile accesses, which
         // also holds excludeReaders' flag, bias load and scan. A release store would let the loads pass it (x86's
         // store buffer does exactly that), and a writer scanning meanwhile would miss a reader that missed its flag.
-        if (!SLOT.compareAndSet(VISIBLE, slot, null, r))
+        if (!SLOT.compareAndSet(VISIBLE, slot, 0L, r.pinId))
         {
             return false; // taken: another pin hashed here (or this thread pins r already)
         }
@@ -717,7 +732,7 @@ public final class MmLock
      */
     private static int slotOf(final RegionLock r)
     {
-        long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L + r.slotHash;
+        long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L + r.pinId;
         h = (h ^ (h >>> 31)) * 0xBF58476D1CE4E5B9L;
         h ^= h >>> 29;
         return ((int)h & (VISIBLE_SLOTS - 1)) * VISIBLE_STRIDE;
@@ -728,7 +743,7 @@ public final class MmLock
         // release: pairs with drained's acquire, so the reader's accesses through the pin happen before the writer's
         // change. The load of waitingWriter may pass this store (release, not volatile): a missed unpark costs one
         // park period, and a volatile store here would cost every lease a second locked instruction.
-        SLOT.setRelease(VISIBLE, slot, null);
+        SLOT.setRelease(VISIBLE, slot, 0L);
         final Thread w = waitingWriter;
         if (w != null)
         {
@@ -1085,9 +1100,7 @@ public final class MmLock
             final int count = ints[COUNT_AT];
             if (PAD + count == held.length - PAD)
             {
-                held = java.util.Arrays.copyOf(held, PAD + 2 * count + PAD);
-                spaces = java.util.Arrays.copyOf(spaces, PAD + 2 * count + PAD);
-                ints = java.util.Arrays.copyOf(ints, SLOTS_AT + 2 * count + PAD);
+                grow(count);
             }
             spaces[PAD + count] = space;
             ints[SLOTS_AT + count] = slot;
@@ -1095,11 +1108,31 @@ public final class MmLock
             ints[COUNT_AT] = count + 1;
         }
 
+        /** Out of line, as the rare moves in remove: the common path stays small. */
+        private void grow(final int count)
+        {
+            held = java.util.Arrays.copyOf(held, PAD + 2 * count + PAD);
+            spaces = java.util.Arrays.copyOf(spaces, PAD + 2 * count + PAD);
+            ints = java.util.Arrays.copyOf(ints, SLOTS_AT + 2 * count + PAD);
+        }
+
         /** @return the removed pin's slot (or COUNTED); NOT_HELD when the thread pins no r. */
         int remove(final RegionLock r)
         {
             final int count = ints[COUNT_AT];
-            for (int i = count - 1; i >= 0; i--) // pins are mostly dropped in reverse order
+            if (count > 0 && held[PAD + count - 1] == r) // pins are mostly dropped in reverse order
+            {
+                held[PAD + count - 1] = null;
+                spaces[PAD + count - 1] = null;
+                ints[COUNT_AT] = count - 1;
+                return ints[SLOTS_AT + count - 1];
+            }
+            return removeInside(r, count);
+        }
+
+        private int removeInside(final RegionLock r, final int count)
+        {
+            for (int i = count - 2; i >= 0; i--)
             {
                 if (held[PAD + i] == r)
                 {
@@ -1171,9 +1204,9 @@ public final class MmLock
         return (int)REFCNT.getAcquire(r);
     }
 
-    static int nextSlotHash()
+    static long nextPinId()
     {
-        return SLOT_HASHES.getAndIncrement();
+        return PIN_IDS.incrementAndGet();
     }
 
     /** @return how many slots of the visible-readers table hold r now (racy: a scan, for diagnostics). */
@@ -1182,7 +1215,7 @@ public final class MmLock
         int n = 0;
         for (int i = 0; i < VISIBLE.length; i += VISIBLE_STRIDE)
         {
-            n += SLOT.getAcquire(VISIBLE, i) == r ? 1 : 0;
+            n += (long)SLOT.getAcquire(VISIBLE, i) == r.pinId ? 1 : 0;
         }
         return n;
     }

@@ -15,8 +15,9 @@ public abstract class RegionLock
     // Reader bias (see MmLock, "Reader bias"): 1 while pins go through the visible-readers table instead of the count.
     @SuppressWarnings("unused")
     int bias;
-    // Mixed with the reader's thread id to pick the region's slot in the visible-readers table.
-    final int slotHash = MmLock.nextSlotHash();
+    // What a biased pin publishes in the visible-readers table, unique to this region; mixed with the reader's
+    // thread id, it also picks the slot.
+    final long pinId = MmLock.nextPinId();
 
     /**
      * A new region is born attached (count 1) and write-locked by the section that creates it, so no reader can
