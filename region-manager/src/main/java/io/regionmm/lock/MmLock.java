@@ -242,9 +242,13 @@ public final class MmLock
     private static final boolean READER_BIAS = !"false".equals(System.getProperty("regionmm.readerBias"));
     /** A revoking writer keeps readers off the bias for this many times the duration of its scan. */
     private static final int INHIBIT_FACTOR = 9;
+    private static final java.util.concurrent.atomic.AtomicLong SPACE_IDS =
+        new java.util.concurrent.atomic.AtomicLong();
     /** Pin ids, one per region ever made (from 1: 0 marks a free slot); a long never wraps. */
     private static final java.util.concurrent.atomic.AtomicLong PIN_IDS = new java.util.concurrent.atomic.AtomicLong();
 
+    /** Names this space in the threads' pin lists (Pins keeps numbers, not references). */
+    private final long spaceId = SPACE_IDS.incrementAndGet();
     private final FairRwLock rw = new FairRwLock();
     @SuppressWarnings("unused") // through SEQ
     private long seq;
@@ -1022,19 +1026,10 @@ public final class MmLock
     {
         final Pins p = PINS.get();
         long at = start;
-        boolean progressed = true;
-        while (at < end && progressed)
+        long next;
+        while (at < end && (next = p.coverEnd(this, at)) > at)
         {
-            progressed = false;
-            for (int i = 0; i < p.count(); i++)
-            {
-                final RegionLock r = p.held(i);
-                if (p.space(i) == this && r.start() <= at && at < r.end())
-                {
-                    at = r.end();
-                    progressed = true;
-                }
-            }
+            at = next;
         }
         return at >= end;
     }
@@ -1061,88 +1056,83 @@ public final class MmLock
     private static final int NOT_HELD = -2;
 
     /**
-     * One thread's pins, of every space (a few at most, so plain arrays, searched from the end), each with how it was
-     * taken: its slot in the visible-readers table, or COUNTED.
+     * One thread's pins, of every space (a few at most, searched from the end): for each, the region's pin id, the
+     * space's id, the region's range and how it was taken (its slot in the visible-readers table, or COUNTED).
      *
-     * <p>Every lease writes these arrays, so no other object may share their lines: the garbage collector packs the
-     * objects it copies side by side, and after a young collection two threads' pin arrays (or a pin array and a
-     * region every thread reads) sat on one line, which then bounced between the cores on every lease (measured:
-     * two threads leasing went from 42 to 75-99 ns a lease at the second second of every fork, LeaseScalingBenchmark).
-     * Hence PAD unused elements on each side of what is written, and the count kept in the padded int array rather
-     * than in a field of this object.
+     * <p>Numbers only, no references: a reference store into an array costs the collector's write barrier, and the
+     * two this list used to make on every lease (region, space) doubled the compiled size of the pin path, which then
+     * grew past what C2 inlines into a caller, and every lease allocated its Lease object (measured with
+     * -XX:CompileCommand=print and -prof gc; RESULTS.md, "Reader-biased leases"). Messages name pins by range.
+     *
+     * <p>Every lease writes this array, so no other object may share its lines: the garbage collector packs the
+     * objects it copies side by side, and after a young collection two threads' pin lists sat on one line, which then
+     * bounced between the cores on every lease (two threads leasing went from 22 to 61-65 ns in some forks,
+     * LeaseScalingBenchmark). Hence PAD unused longs on each side of what is written, the count among them.
      */
     private static final class Pins
     {
-        private static final int PAD = 16; // 64 bytes or more on each side
+        private static final int PAD = 8; // 64 bytes on each side
         private static final int COUNT_AT = PAD;
-        private static final int SLOTS_AT = PAD + 1;
-        private RegionLock[] held = new RegionLock[PAD + 4 + PAD];
-        private MmLock[] spaces = new MmLock[PAD + 4 + PAD];
-        private int[] ints = new int[SLOTS_AT + 4 + PAD]; // the count, then each pin's slot
+        private static final int FIRST = PAD + 1;
+        private static final int FIELDS = 5; // pin id, space id, start, end, slot
+        private long[] a = new long[FIRST + 4 * FIELDS + PAD];
 
         int count()
         {
-            return ints[COUNT_AT];
+            return (int)a[COUNT_AT];
         }
 
-        RegionLock held(final int i)
+        private static int at(final int i)
         {
-            return held[PAD + i];
-        }
-
-        MmLock space(final int i)
-        {
-            return spaces[PAD + i];
+            return FIRST + i * FIELDS;
         }
 
         void add(final MmLock space, final RegionLock r, final int slot)
         {
-            final int count = ints[COUNT_AT];
-            if (PAD + count == held.length - PAD)
+            final int count = (int)a[COUNT_AT];
+            final int e = at(count);
+            if (e + FIELDS > a.length - PAD)
             {
                 grow(count);
             }
-            spaces[PAD + count] = space;
-            ints[SLOTS_AT + count] = slot;
-            held[PAD + count] = r;
-            ints[COUNT_AT] = count + 1;
+            final long[] b = a;
+            b[e] = r.pinId;
+            b[e + 1] = space.spaceId;
+            b[e + 2] = r.start();
+            b[e + 3] = r.end();
+            b[e + 4] = slot;
+            b[COUNT_AT] = count + 1;
         }
 
         /** Out of line, as the rare moves in remove: the common path stays small. */
         private void grow(final int count)
         {
-            held = java.util.Arrays.copyOf(held, PAD + 2 * count + PAD);
-            spaces = java.util.Arrays.copyOf(spaces, PAD + 2 * count + PAD);
-            ints = java.util.Arrays.copyOf(ints, SLOTS_AT + 2 * count + PAD);
+            a = java.util.Arrays.copyOf(a, at(2 * count) + PAD);
         }
 
         /** @return the removed pin's slot (or COUNTED); NOT_HELD when the thread pins no r. */
         int remove(final RegionLock r)
         {
-            final int count = ints[COUNT_AT];
-            if (count > 0 && held[PAD + count - 1] == r) // pins are mostly dropped in reverse order
+            final long[] b = a;
+            final int count = (int)b[COUNT_AT];
+            if (count > 0 && b[at(count - 1)] == r.pinId) // pins are mostly dropped in reverse order
             {
-                held[PAD + count - 1] = null;
-                spaces[PAD + count - 1] = null;
-                ints[COUNT_AT] = count - 1;
-                return ints[SLOTS_AT + count - 1];
+                b[COUNT_AT] = count - 1;
+                return (int)b[at(count - 1) + 4];
             }
             return removeInside(r, count);
         }
 
         private int removeInside(final RegionLock r, final int count)
         {
+            final long[] b = a;
             for (int i = count - 2; i >= 0; i--)
             {
-                if (held[PAD + i] == r)
+                if (b[at(i)] == r.pinId)
                 {
-                    final int slot = ints[SLOTS_AT + i];
-                    System.arraycopy(held, PAD + i + 1, held, PAD + i, count - i - 1);
-                    System.arraycopy(spaces, PAD + i + 1, spaces, PAD + i, count - i - 1);
-                    System.arraycopy(ints, SLOTS_AT + i + 1, ints, SLOTS_AT + i, count - i - 1);
-                    held[PAD + count - 1] = null;
-                    spaces[PAD + count - 1] = null;
-                    ints[COUNT_AT] = count - 1;
+                    final int slot = (int)b[at(i) + 4];
+                    System.arraycopy(b, at(i + 1), b, at(i), (count - i - 1) * FIELDS);
+                    b[COUNT_AT] = count - 1;
                     return slot;
                 }
             }
@@ -1153,7 +1143,7 @@ public final class MmLock
         {
             for (int i = 0; i < count(); i++)
             {
-                if (held(i) == r)
+                if (a[at(i)] == r.pinId)
                 {
                     return true;
                 }
@@ -1166,9 +1156,23 @@ public final class MmLock
             int n = 0;
             for (int i = 0; i < count(); i++)
             {
-                n += space(i) == space ? 1 : 0;
+                n += a[at(i) + 1] == space.spaceId ? 1 : 0;
             }
             return n;
+        }
+
+        /** @return the end of a pin of this space that covers address {@code at}, or {@code at} when none does. */
+        long coverEnd(final MmLock space, final long at)
+        {
+            for (int i = 0; i < count(); i++)
+            {
+                final int e = at(i);
+                if (a[e + 1] == space.spaceId && a[e + 2] <= at && at < a[e + 3])
+                {
+                    return a[e + 3];
+                }
+            }
+            return at;
         }
 
         String describe(final MmLock space)
@@ -1177,9 +1181,11 @@ public final class MmLock
             int n = 0;
             for (int i = 0; i < count(); i++)
             {
-                if (space == null || space(i) == space)
+                final int e = at(i);
+                if (space == null || a[e + 1] == space.spaceId)
                 {
-                    b.append(n++ == 0 ? "" : ", ").append(held(i));
+                    b.append(n++ == 0 ? "" : ", ").append("region 0x").append(Long.toHexString(a[e + 2]))
+                        .append("-0x").append(Long.toHexString(a[e + 3]));
                 }
             }
             return n + (n == 1 ? " pin (" : " pins (") + b + ")";
