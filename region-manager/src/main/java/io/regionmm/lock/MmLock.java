@@ -514,10 +514,10 @@ public final class MmLock
         {
             if (visible != null)
             {
-                // Bias back on (volatile) before the flag goes: the slot pins this drain found (and any published
-                // while bias was 0 by a reader that then saw no flag) are still held, and the next writer finds them
-                // only by scanning, which it does only when it sees bias 1. Left at 0, that writer went ahead under a
-                // lease (BiasFindingsTest: an unmap, a protect, a close under an open biased lease).
+                // Bias back on (volatile) before the flag goes: the slot pins this drain found are still held (so is
+                // one whose reader loaded bias 1 before our clear and loads the count after our flag is gone), and the
+                // next writer finds them only by scanning, which it does only when it sees bias 1. Left at 0, that
+                // writer went ahead under a lease (BiasFindingsTest: an unmap, a protect, a close under a lease).
                 BIAS.setVolatile(r, 1);
             }
             REFCNT.getAndAdd(r, -WRITER_FLAG); // the region is as before: readers may pin it again
