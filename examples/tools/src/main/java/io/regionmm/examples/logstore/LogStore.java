@@ -146,7 +146,7 @@ public final class LogStore implements AutoCloseable
                 // still zero. The next append writes over it, perhaps shorter, and counts on a zero length after
                 // itself; the torn body's rest would be there instead, and whatever record-like bytes a value held
                 // would come back as records at the next recovery. Zero the tail, durably, before anything is written.
-                torn = firstNonZero(mem, pos, s.mappedLength) >= 0;
+                torn = Records.firstNonZero(mem, pos, s.mappedLength) >= 0;
                 if (torn)
                 {
                     lease.writableSegment().asSlice(pos, s.mappedLength - pos).fill((byte)0);
@@ -517,27 +517,6 @@ public final class LogStore implements AutoCloseable
     public void verify() throws IOException
     {
         StoreCheck.verify(this);
-    }
-
-    /** @return the offset of the first non-zero byte in [from, to) of {@code mem}, or -1. */
-    static long firstNonZero(final MemorySegment mem, final long from, final long to)
-    {
-        for (long p = from; p < to; p++)
-        {
-            if (p % Long.BYTES == 0 && p + Long.BYTES <= to)
-            {
-                if (mem.get(ValueLayout.JAVA_LONG_UNALIGNED, p) == 0)
-                {
-                    p += Long.BYTES - 1;
-                    continue;
-                }
-            }
-            if (mem.get(ValueLayout.JAVA_BYTE, p) != 0)
-            {
-                return p;
-            }
-        }
-        return -1;
     }
 
     /** @return the number of keys. */

@@ -3,6 +3,8 @@ package io.regionmm.examples.logstore;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.zip.CRC32C;
 
 /**
@@ -104,5 +106,31 @@ final class Records
             return null;
         }
         return new Parsed(type, key, value, record.encodedLength(), record.valueOffset());
+    }
+
+    /**
+     * The end-of-log rule's check (the file grows with zeros, so nothing may follow the last record): a byte written
+     * after it means a torn or stray write.
+     *
+     * @return the offset of the first non-zero byte in [from, to) of {@code mem}, or -1.
+     */
+    static long firstNonZero(final MemorySegment mem, final long from, final long to)
+    {
+        for (long p = from; p < to; p++)
+        {
+            if (p % Long.BYTES == 0 && p + Long.BYTES <= to)
+            {
+                if (mem.get(ValueLayout.JAVA_LONG_UNALIGNED, p) == 0)
+                {
+                    p += Long.BYTES - 1;
+                    continue;
+                }
+            }
+            if (mem.get(ValueLayout.JAVA_BYTE, p) != 0)
+            {
+                return p;
+            }
+        }
+        return -1;
     }
 }

@@ -84,7 +84,7 @@ final class StoreCheck
                     }
                     check(pos == s.writePosition, name + ": records end at " + pos + ", written up to " +
                         s.writePosition);
-                    final long dirty = LogStore.firstNonZero(mem, s.writePosition, s.mappedLength);
+                    final long dirty = Records.firstNonZero(mem, s.writePosition, s.mappedLength);
                     check(dirty < 0, name + ": byte " + dirty + " after the last record (" + s.writePosition +
                         ") is not zero");
                 }
