@@ -177,8 +177,8 @@ final class ReadLadder
      * A lease of the region covering the address. Kept small, with every rare path out of line: only compiled under
      * C2's size limit for inlining compiled code (InlineSmallCode, 2 500 bytes) is it inlined into the caller, where a
      * Lease that does not escape is never allocated. With the locked rung and the retry loop in line it compiled to
-     * 5 KB; now to 2 800 at 1 000 regions (still allocating there) and under the limit at 10 (RESULTS.md, "Reader-biased
-     * leases").
+     * 5 KB; now to 2 800 at 1 000 regions (still allocating there) and under the limit at 10 (RESULTS.md,
+     * "Reader-biased leases").
      */
     Lease lease(final long address)
     {
